@@ -52,6 +52,7 @@ from ._events import (
     parse_event,
 )
 from ._iterator import Publish, WorkflowRun, run_workflow
+from ._model import WireModel
 from ._middleware import Middleware, create_middleware
 from ._registry import WorkflowRegistry, create_workflow_registry, select_workflow_version
 from ._replay import TIMER_SIGNAL, SignalDelivery
@@ -61,6 +62,7 @@ from ._run_state import (
     ApprovalAwaitable,
     DeleteReason,
     PendingApproval,
+    RunAwaitable,
     RunState,
     RunStatus,
     SerializedError,
@@ -99,6 +101,7 @@ __all__ = [
     "PendingApproval",
     "Publish",
     "RetryPolicy",
+    "RunAwaitable",
     "RunErrored",
     "RunFinished",
     "RunStarted",
@@ -124,6 +127,7 @@ __all__ = [
     "UuidRecorded",
     "WaitTimeoutError",
     "WaitingFor",
+    "WireModel",
     "WorkflowBuilder",
     "WorkflowCancelled",
     "WorkflowContext",

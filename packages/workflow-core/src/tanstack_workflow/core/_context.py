@@ -46,7 +46,7 @@ class CancellationSignal:
     def __init__(self) -> None:
         self._event = asyncio.Event()
         self.reason: str | None = None
-        self._callbacks: list[Callable[[], None]] = []
+        self._callbacks: list[Callable[[], object]] = []
 
     @property
     def is_cancelled(self) -> bool:
@@ -63,7 +63,7 @@ class CancellationSignal:
             callback()
         self._callbacks.clear()
 
-    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+    def on_cancel(self, callback: Callable[[], object]) -> Callable[[], None]:
         """Run ``callback`` on cancellation (now, if already cancelled); return a remover."""
         if self.is_cancelled:
             callback()
@@ -119,7 +119,11 @@ class WorkflowRuntime:
         return self._budget.should_yield(min_remaining_ms=min_remaining_ms)
 
     async def yield_(
-        self, *, reason: str | None = None, id: str | None = None, meta: WorkflowMetadata | None = None
+        self,
+        *,
+        reason: str | None = None,
+        id: str | None = None,
+        meta: WorkflowMetadata | None = None,
     ) -> None:
         """Pause durably and continue in a later invocation (a zero-length sleep)."""
         await self._replayer.cooperative_yield(reason=reason, op_id=id, meta=meta)
@@ -214,7 +218,11 @@ class WorkflowContext(Generic[InputT, StateT]):
         return result
 
     async def sleep(
-        self, duration: int | timedelta, *, id: str | None = None, meta: WorkflowMetadata | None = None
+        self,
+        duration: int | timedelta,
+        *,
+        id: str | None = None,
+        meta: WorkflowMetadata | None = None,
     ) -> None:
         """Pause durably for ``duration`` (ms or ``timedelta``), measured from first call."""
         await self._replayer.sleep(duration, op_id=id, meta=meta)

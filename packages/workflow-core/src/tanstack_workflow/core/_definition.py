@@ -90,14 +90,18 @@ class WorkflowBuilder(Generic[InputT, OutputT, StateT]):
     def __init__(self, config: _Config) -> None:
         self._config = config
 
-    def middleware(self, middlewares: Sequence[Middleware[Any]]) -> WorkflowBuilder[InputT, OutputT, StateT]:
+    def middleware(
+        self, middlewares: Sequence[Middleware[Any]]
+    ) -> WorkflowBuilder[InputT, OutputT, StateT]:
         """Run ``middlewares`` (first outermost) around the handler."""
         for m in middlewares:
             if not isinstance(m, Middleware):
                 raise WorkflowDefinitionError(
                     f"{m!r} is not a middleware; build one with create_middleware().server(fn)"
                 )
-        return WorkflowBuilder(replace(self._config, middlewares=(*self._config.middlewares, *middlewares)))
+        return WorkflowBuilder(
+            replace(self._config, middlewares=(*self._config.middlewares, *middlewares))
+        )
 
     def previous_versions(
         self, versions: Sequence[WorkflowDefinition[Any, Any, Any]]
@@ -119,10 +123,16 @@ class WorkflowBuilder(Generic[InputT, OutputT, StateT]):
         return WorkflowBuilder(replace(self._config, previous_versions=tuple(versions)))
 
     @overload
-    def handler(self, fn: Handler[InputT, StateT, OutputT]) -> WorkflowDefinition[InputT, OutputT, StateT]: ...
+    def handler(
+        self, fn: Handler[InputT, StateT, OutputT]
+    ) -> WorkflowDefinition[InputT, OutputT, StateT]: ...
     @overload
-    def handler(self, fn: Callable[[WorkflowContext[InputT, StateT]], Awaitable[Any]]) -> WorkflowDefinition[InputT, Any, StateT]: ...
-    def handler(self, fn: Callable[[WorkflowContext[InputT, StateT]], Awaitable[Any]]) -> WorkflowDefinition[InputT, Any, StateT]:
+    def handler(
+        self, fn: Callable[[WorkflowContext[InputT, StateT]], Awaitable[Any]]
+    ) -> WorkflowDefinition[InputT, Any, StateT]: ...
+    def handler(
+        self, fn: Callable[[WorkflowContext[InputT, StateT]], Awaitable[Any]]
+    ) -> WorkflowDefinition[InputT, Any, StateT]:
         """Finish the definition with ``async def fn(ctx)``; usable as a decorator."""
         if not inspect.iscoroutinefunction(fn):
             raise WorkflowDefinitionError(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid as uuid_lib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ._context import (
     DEFAULT_MIN_YIELD_REMAINING_MS,
@@ -18,6 +18,7 @@ from ._context import (
 from ._definition import WorkflowDefinition
 from ._errors import (
     WorkflowCancelled,
+    WorkflowError,
     WorkflowPaused,
     WorkflowValidationError,
 )
@@ -79,7 +80,9 @@ def _initial_state(workflow: WorkflowDefinition[Any, Any, Any], input_value: Any
     adapter = workflow.state_adapter
     if adapter is None:
         return {} if seed is None else seed
-    parsed, _ = validate_value({} if seed is None else seed, adapter, f"workflow {workflow.id!r} state")
+    parsed, _ = validate_value(
+        {} if seed is None else seed, adapter, f"workflow {workflow.id!r} state"
+    )
     return parsed
 
 
@@ -116,14 +119,21 @@ async def drive_workflow(
     sink: Emit = emit or (lambda _event: None)
     clock = clock or system_clock
     tel = telemetry if isinstance(telemetry, Telemetry) else Telemetry(telemetry)
-    resuming = recover or signal_delivery is not None or approval is not None or expired_wait_id is not None
+    resuming = (
+        recover
+        or signal_delivery is not None
+        or approval is not None
+        or expired_wait_id is not None
+    )
     if attach or resuming:
         if run_id is None:
             raise ValueError("attach and resume need run_id")
         if run_state is None:
             run_state = await run_store.get_run_state(run_id)
         if run_state is None:
-            return _report(sink, clock, run_id, "not_found", "run_lost", f"Run {run_id!r} not found.")
+            return _report(
+                sink, clock, run_id, "not_found", "run_lost", f"Run {run_id!r} not found."
+            )
         if history is None:
             history = await run_store.get_events(run_id)
         if attach or run_state.is_terminal:
@@ -142,11 +152,20 @@ async def drive_workflow(
                 f"{run_state.workflow_version!r}. Register it with .previous_versions([...]).",
                 run=run_state,
             )
-        refusal = _check_delivery(run_state, HistoryIndex(history), signal_delivery, approval, expired_wait_id)
+        refusal = _check_delivery(
+            run_state, HistoryIndex(history), signal_delivery, approval, expired_wait_id
+        )
         if refusal is not None:
             kind, code, message = refusal
             if kind == "duplicate":
-                return WorkflowOutcome("duplicate", run_id, run=run_state, code=code, persisted=False, next_index=len(history))
+                return WorkflowOutcome(
+                    "duplicate",
+                    run_id,
+                    run=run_state,
+                    code=code,
+                    persisted=False,
+                    next_index=len(history),
+                )
             return _report(sink, clock, run_id, kind, code, message, run=run_state)
         workflow = selected
     else:
@@ -205,12 +224,23 @@ def _check_delivery(
             or waiting.signal_name != signal.name
             or (signal.step_id is not None and waiting.step_id not in (None, signal.step_id))
         ):
-            return "lost", "signal_lost", f"Signal delivery lost: run is not waiting for {signal.name!r}."
+            return (
+                "lost",
+                "signal_lost",
+                f"Signal delivery lost: run is not waiting for {signal.name!r}.",
+            )
     if approval is not None:
         previous_approval = history.find_approval(approval.approval_id)
         if previous_approval is not None:
-            if previous_approval.approved == approval.approved and previous_approval.feedback == approval.feedback:
-                return "duplicate", "duplicate", f"approval {approval.approval_id!r} was already decided"
+            if (
+                previous_approval.approved == approval.approved
+                and previous_approval.feedback == approval.feedback
+            ):
+                return (
+                    "duplicate",
+                    "duplicate",
+                    f"approval {approval.approval_id!r} was already decided",
+                )
             return "lost", "approval_lost", "Approval delivery lost: another decision won the race."
         pending = run.pending_approval
         if run.status != "paused" or pending is None or pending.approval_id != approval.approval_id:
@@ -256,11 +286,19 @@ def _attach(
     if not has_terminal and run.status == "finished":
         sink(RunFinished(ts=clock(), run_id=run.run_id, output=run.output))
     elif not has_terminal and run.status in ("errored", "aborted"):
-        error = run.error or SerializedError(name="Unknown", message="run ended without a recorded error")
+        error = run.error or SerializedError(
+            name="Unknown", message="run ended without a recorded error"
+        )
         sink(RunErrored(ts=clock(), run_id=run.run_id, error=error, code=run.error_code or "error"))
     return WorkflowOutcome(
-        "attached", run.run_id, run=run, output=run.output, error=run.error, code=run.error_code,
-        next_index=len(history), persisted=False,
+        "attached",
+        run.run_id,
+        run=run,
+        output=run.output,
+        error=run.error,
+        code=run.error_code,
+        next_index=len(history),
+        persisted=False,
     )
 
 
@@ -282,7 +320,9 @@ async def _drive(
     thread_id: str | None,
 ) -> WorkflowOutcome:
     run_id = run_state.run_id
-    input_value = from_json_value(run_state.input, workflow.input_adapter, f"workflow {workflow.id!r} input")
+    input_value = from_json_value(
+        run_state.input, workflow.input_adapter, f"workflow {workflow.id!r} input"
+    )
     state = _initial_state(workflow, input_value)
     state_adapter = workflow.state_adapter
 
@@ -318,7 +358,9 @@ async def _drive(
     attributes = run_attributes(workflow.id, workflow.version, run_id)
     with telemetry.span("workflow.run", attributes) as span:
         outcome = await _run_handler(workflow, ctx, replayer, run_state, clock)
-        telemetry.set_outcome(span, outcome.kind, error_name=outcome.error.name if outcome.error else None)
+        telemetry.set_outcome(
+            span, outcome.kind, error_name=outcome.error.name if outcome.error else None
+        )
     return outcome
 
 
@@ -336,18 +378,28 @@ async def _run_handler(
         output = await run_with_middleware(workflow.middlewares, ctx, workflow.handler)
         replayer.flush_state()
         if not replayer.paused and replayer.fatal is None:
-            output_json = validate_value(output, workflow.output_adapter, f"workflow {workflow.id!r} output")[1]
+            output_json = validate_value(
+                output, workflow.output_adapter, f"workflow {workflow.id!r} output"
+            )[1]
     except DeliveryRejected as rejected:
         replayer.closed = True
         result = rejected.outcome
-        return _report(replayer.emit, clock, run_id, result.kind, result.code, str(result), run=replayer.run_state)  # type: ignore[arg-type]
+        return _report(
+            replayer.emit,
+            clock,
+            run_id,
+            cast(OutcomeKind, result.kind),
+            result.code,
+            str(result),
+            run=replayer.run_state,
+        )
     except RunSuperseded:
         pass
     except WorkflowPaused:
         if not replayer.paused:  # raised by user code, not by a primitive
             error = RuntimeError("WorkflowPaused raised outside a durable primitive")
-    except WorkflowCancelled as cancelled:
-        error = cancelled
+    except WorkflowCancelled as interrupt:
+        error = interrupt
     except Exception as exc:
         error = exc
     finally:
@@ -356,34 +408,63 @@ async def _run_handler(
         raise replayer.conflict
     if replayer.paused and replayer.fatal is None and not isinstance(error, WorkflowCancelled):
         return WorkflowOutcome(
-            "paused", run_id, run=replayer.run_state, appended=replayer.appended, next_index=replayer.next_index
+            "paused",
+            run_id,
+            run=replayer.run_state,
+            appended=replayer.appended,
+            next_index=replayer.next_index,
         )
     if replayer.fatal is not None:
         error = replayer.fatal
     if error is None and not replayer.cancellation.is_cancelled:
-        finished = run_state_update(replayer.run_state, clock, status="finished", output=output_json)
+        finished = run_state_update(
+            replayer.run_state, clock, status="finished", output=output_json
+        )
         event = RunFinished(ts=clock(), run_id=run_id, output=output_json)
         await _terminal(replayer, [event], finished)
         return WorkflowOutcome(
-            "finished", run_id, run=finished, output=output_json, appended=replayer.appended,
+            "finished",
+            run_id,
+            run=finished,
+            output=output_json,
+            appended=replayer.appended,
             next_index=replayer.next_index,
         )
     cancelled = replayer.cancellation.is_cancelled or isinstance(error, WorkflowCancelled)
     if cancelled:
-        serialized = SerializedError(name="WorkflowCancelled", message=replayer.cancellation.reason or "Workflow cancelled.")
+        serialized = SerializedError(
+            name="WorkflowCancelled", message=replayer.cancellation.reason or "Workflow cancelled."
+        )
         code = "cancelled"
     else:
         assert error is not None
         serialized = serialize_error(error)
-        code = getattr(error, "code", None) if isinstance(getattr(error, "code", None), str) else None
-        code = code or ("validation_error" if isinstance(error, WorkflowValidationError) else "error")
+        code = _error_code(error)
     status = "aborted" if cancelled else "errored"
-    errored = run_state_update(replayer.run_state, clock, status=status, error=serialized, error_code=code)
-    await _terminal(replayer, [RunErrored(ts=clock(), run_id=run_id, error=serialized, code=code)], errored)
-    return WorkflowOutcome(
-        "cancelled" if cancelled else "errored", run_id, run=errored, error=serialized, code=code,
-        appended=replayer.appended, next_index=replayer.next_index,
+    errored = run_state_update(
+        replayer.run_state, clock, status=status, error=serialized, error_code=code
     )
+    await _terminal(
+        replayer, [RunErrored(ts=clock(), run_id=run_id, error=serialized, code=code)], errored
+    )
+    return WorkflowOutcome(
+        "cancelled" if cancelled else "errored",
+        run_id,
+        run=errored,
+        error=serialized,
+        code=code,
+        appended=replayer.appended,
+        next_index=replayer.next_index,
+    )
+
+
+def _error_code(error: BaseException) -> str:
+    # Only the library's own errors name a code; a user exception with a ``code``
+    # attribute (an HTTP client error, say) must not relabel the run.
+    declared = getattr(error, "code", None) if isinstance(error, WorkflowError) else None
+    if isinstance(declared, str):
+        return declared
+    return "validation_error" if isinstance(error, WorkflowValidationError) else "error"
 
 
 async def _terminal(replayer: Replayer, events: list[WorkflowEvent], state: RunState) -> None:
@@ -400,6 +481,11 @@ async def _terminal(replayer: Replayer, events: list[WorkflowEvent], state: RunS
 def run_state_update(run: RunState, clock: Clock, **fields: Any) -> RunState:
     """``run`` with ``fields`` replaced, waits cleared and ``updated_at`` bumped."""
     return run.model_copy(
-        update={"awaiting": None, "waiting_for": None, "pending_approval": None, "updated_at": clock(), **fields}
+        update={
+            "awaiting": None,
+            "waiting_for": None,
+            "pending_approval": None,
+            "updated_at": clock(),
+            **fields,
+        }
     )
-

@@ -107,7 +107,7 @@ class WorkflowRequestParseError(WorkflowError):
     """An incoming request body is not a valid workflow request."""
 
 
-class WorkflowInterrupt(BaseException):  # noqa: N818 - control flow, not an error
+class WorkflowInterrupt(BaseException):
     """Engine control flow unwinding the handler; user code must not swallow it."""
 
 

@@ -21,7 +21,9 @@ from ._events import (
 OpKind = Literal["step", "wait", "approve", "now", "uuid"]
 
 Opening = StepFinished | StepFailed | NowRecorded | UuidRecorded | SignalAwaited | ApprovalRequested
-Resolution = StepFinished | StepFailed | NowRecorded | UuidRecorded | SignalResolved | ApprovalResolved
+Resolution = (
+    StepFinished | StepFailed | NowRecorded | UuidRecorded | SignalResolved | ApprovalResolved
+)
 
 
 @dataclass

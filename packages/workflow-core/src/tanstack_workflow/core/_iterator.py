@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -52,6 +53,10 @@ class WorkflowRun(AsyncIterator[WorkflowEvent]):
     async def __anext__(self) -> WorkflowEvent:
         if self._task is None:
             self._task = asyncio.ensure_future(self._drive())
+        elif self._task.done() and self._queue.empty():
+            # Already exhausted: stop again instead of waiting on an empty queue.
+            self.outcome = self._task.result()  # re-raises a driver failure
+            raise StopAsyncIteration
         item = await self._queue.get()
         if item is _DONE:
             self.outcome = await self._task  # re-raises a driver failure
@@ -61,7 +66,9 @@ class WorkflowRun(AsyncIterator[WorkflowEvent]):
 
     async def _drive(self) -> WorkflowOutcome:
         try:
-            return await drive_workflow(emit=self._queue.put_nowait, run_id=self.run_id, **self._kwargs)
+            return await drive_workflow(
+                emit=self._queue.put_nowait, run_id=self.run_id, **self._kwargs
+            )
         finally:
             self._queue.put_nowait(_DONE)
 
@@ -76,10 +83,8 @@ class WorkflowRun(AsyncIterator[WorkflowEvent]):
         """Stop early; an unfinished invocation is cancelled like a crash (replay recovers)."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
 
 
 def run_workflow(

@@ -96,7 +96,9 @@ class MiddlewareBuilder(Generic[ExtT]):
         return Middleware(fn, self._provides, self._fields)
 
 
-def create_middleware(provides: type[ExtT] | Sequence[str] | None = None) -> MiddlewareBuilder[ExtT]:
+def create_middleware(
+    provides: type[ExtT] | Sequence[str] | None = None,
+) -> MiddlewareBuilder[ExtT]:
     """Start a middleware definition.
 
     ``provides`` declares the fields the middleware adds to ``ctx`` (a TypedDict,

@@ -251,7 +251,9 @@ class Replayer:
         for event in events:
             self.emit(event)
 
-    async def _pause(self, events: Sequence[WorkflowEvent], waiting: SignalAwaitable | ApprovalAwaitable) -> None:
+    async def _pause(
+        self, events: Sequence[WorkflowEvent], waiting: SignalAwaitable | ApprovalAwaitable
+    ) -> None:
         self.paused = True
         state = self.run_state.model_copy(
             update={
@@ -324,10 +326,16 @@ class Replayer:
         await self._yield_if_needed()
         policy = coerce_retry(retry) if retry is not None else self.default_retry
         self.emit(StepStarted(ts=self.clock(), step_id=op_id, meta=meta))
-        attributes = {**run_attributes(self.run_state.workflow_id, self.run_state.workflow_version, self.run_id)}
+        attributes = {
+            **run_attributes(
+                self.run_state.workflow_id, self.run_state.workflow_version, self.run_id
+            )
+        }
         attributes["tanstack.workflow.step_id"] = op_id
         with self.telemetry.span("workflow.step", attributes) as span:
-            ok, value, error, attempts = await self._attempts(op_id, fn, policy, timeout_ms, adapter, span)
+            ok, value, error, attempts = await self._attempts(
+                op_id, fn, policy, timeout_ms, adapter, span
+            )
             recorded_attempts = attempts if len(attempts) > 1 else None
             if span is not None:
                 span.set_attribute("tanstack.workflow.step.attempts", len(attempts))
@@ -336,13 +344,31 @@ class Replayer:
                 failure = serialize_error(error)
                 self.telemetry.set_outcome(span, "failed", error_name=failure.name)
                 await self.append(
-                    [StepFailed(ts=self.clock(), step_id=op_id, error=failure, attempts=recorded_attempts, meta=meta, seq=seq)]
+                    [
+                        StepFailed(
+                            ts=self.clock(),
+                            step_id=op_id,
+                            error=failure,
+                            attempts=recorded_attempts,
+                            meta=meta,
+                            seq=seq,
+                        )
+                    ]
                 )
                 raise StepFailedError(op_id, failure) from error
             data = value
             self.telemetry.set_outcome(span, "finished")
         await self.append(
-            [StepFinished(ts=self.clock(), step_id=op_id, result=data, attempts=recorded_attempts, meta=meta, seq=seq)]
+            [
+                StepFinished(
+                    ts=self.clock(),
+                    step_id=op_id,
+                    result=data,
+                    attempts=recorded_attempts,
+                    meta=meta,
+                    seq=seq,
+                )
+            ]
         )
         return from_json_value(data, adapter, what)
 
@@ -363,9 +389,12 @@ class Replayer:
                 raise WorkflowCancelled(self.cancellation.reason)
             started = self.clock()
             attempt_signal = CancellationSignal()
-            remove = self.cancellation.on_cancel(lambda s=attempt_signal: s.cancel(self.cancellation.reason))
+            remove = self.cancellation.on_cancel(self._forward_cancel(attempt_signal))
             step_ctx = StepContext(
-                id=f"{self.run_id}:{op_id}", attempt=attempt, runtime=self.budget, cancellation=attempt_signal
+                id=f"{self.run_id}:{op_id}",
+                attempt=attempt,
+                runtime=self.budget,
+                cancellation=attempt_signal,
             )
             try:
                 value = await self._run_attempt(op_id, fn, step_ctx, timeout_ms)
@@ -378,7 +407,9 @@ class Replayer:
                 raise
             except Exception as err:
                 attempts.append(
-                    StepAttempt(started_at=started, finished_at=self.clock(), error=serialize_error(err))
+                    StepAttempt(
+                        started_at=started, finished_at=self.clock(), error=serialize_error(err)
+                    )
                 )
                 self.telemetry.add_event(span, "workflow.step.attempt.failed", {"attempt": attempt})
                 retryable = not isinstance(err, WorkflowValidationError)
@@ -389,6 +420,10 @@ class Replayer:
                     await self._interruptible_sleep(delay / 1000)
             finally:
                 remove()
+
+    def _forward_cancel(self, target: CancellationSignal) -> Callable[[], None]:
+        """A callback cancelling ``target`` with the run's cancellation reason."""
+        return lambda: target.cancel(self.cancellation.reason)
 
     async def _run_attempt(
         self, op_id: str, fn: Callable[..., Any], step_ctx: StepContext, timeout_ms: int | None
@@ -436,17 +471,27 @@ class Replayer:
         if self.cancellation.is_cancelled:
             raise WorkflowCancelled(self.cancellation.reason)
 
-    async def sleep(self, duration: int | timedelta, *, op_id: str | None, meta: WorkflowMetadata | None) -> None:
+    async def sleep(
+        self, duration: int | timedelta, *, op_id: str | None, meta: WorkflowMetadata | None
+    ) -> None:
         ms = duration_to_ms(duration)
-        await self._wait(TIMER_SIGNAL, op_id or self._auto_id("sleep"), lambda: self.clock() + ms, None, meta)
+        await self._wait(
+            TIMER_SIGNAL, op_id or self._auto_id("sleep"), lambda: self.clock() + ms, None, meta
+        )
 
-    async def sleep_until(self, when: int | datetime, *, op_id: str | None, meta: WorkflowMetadata | None) -> None:
+    async def sleep_until(
+        self, when: int | datetime, *, op_id: str | None, meta: WorkflowMetadata | None
+    ) -> None:
         at = instant_to_ms(when)
         await self._wait(TIMER_SIGNAL, op_id or self._auto_id("sleep"), lambda: at, None, meta)
 
-    async def cooperative_yield(self, *, reason: str | None, op_id: str | None, meta: WorkflowMetadata | None) -> None:
+    async def cooperative_yield(
+        self, *, reason: str | None, op_id: str | None, meta: WorkflowMetadata | None
+    ) -> None:
         meta = {**(meta or {}), "reason": reason} if reason is not None else meta
-        await self._wait(TIMER_SIGNAL, op_id or self._auto_id("yield"), self._yield_deadline, None, meta)
+        await self._wait(
+            TIMER_SIGNAL, op_id or self._auto_id("yield"), self._yield_deadline, None, meta
+        )
 
     def _yield_deadline(self) -> int:
         return self.yield_resume_at if self.yield_resume_at is not None else self.clock() + 1
@@ -455,7 +500,14 @@ class Replayer:
         if not self.budget.should_yield():
             return
         op_id = f"{AUTO_YIELD_PREFIX}{self.history.count_prefix(AUTO_YIELD_PREFIX)}"
-        await self._wait(TIMER_SIGNAL, op_id, self._yield_deadline, None, {"reason": "deadline"}, positional=False)
+        await self._wait(
+            TIMER_SIGNAL,
+            op_id,
+            self._yield_deadline,
+            None,
+            {"reason": "deadline"},
+            positional=False,
+        )
 
     async def wait_for_event(
         self,
@@ -469,7 +521,9 @@ class Replayer:
         if not isinstance(name, str) or not name:
             raise WorkflowValidationError("ctx.wait_for_event name", "must be a non-empty string")
         at = None if deadline is None else instant_to_ms(deadline)
-        return await self._wait(name, op_id or f"__wait-{name}-{self._next('wait')}", lambda: at, schema, meta)
+        return await self._wait(
+            name, op_id or f"__wait-{name}-{self._next('wait')}", lambda: at, schema, meta
+        )
 
     def _next(self, kind: str) -> int:
         n = self._counters.get(kind, 0)
@@ -494,30 +548,45 @@ class Replayer:
             resolution = recorded.resolution
             if resolution.timed_out:
                 opening = recorded.opening
-                raise WaitTimeoutError(op_id, name, opening.deadline if isinstance(opening, SignalAwaited) else None)
+                raise WaitTimeoutError(
+                    op_id, name, opening.deadline if isinstance(opening, SignalAwaited) else None
+                )
             return from_json_value(resolution.payload, adapter, what)
         opening = recorded.opening if recorded is not None else None
         awaited = opening if isinstance(opening, SignalAwaited) else None
         events: list[WorkflowEvent] = []
         if awaited is None:
-            awaited = SignalAwaited(ts=self.clock(), step_id=op_id, name=name, deadline=deadline(), meta=meta, seq=seq)
+            awaited = SignalAwaited(
+                ts=self.clock(), step_id=op_id, name=name, deadline=deadline(), meta=meta, seq=seq
+            )
             events.append(awaited)
         delivered = await self._deliver_signal(op_id, name, awaited, adapter, events)
         if delivered is not _NOTHING:
             return delivered
-        waiting = SignalAwaitable(step_id=op_id, signal_name=name, deadline=awaited.deadline, meta=awaited.meta)
+        waiting = SignalAwaitable(
+            step_id=op_id, signal_name=name, deadline=awaited.deadline, meta=awaited.meta
+        )
         await self._pause(events, waiting)
 
     async def _deliver_signal(
-        self, op_id: str, name: str, awaited: SignalAwaited, adapter: Any, events: list[WorkflowEvent]
+        self,
+        op_id: str,
+        name: str,
+        awaited: SignalAwaited,
+        adapter: Any,
+        events: list[WorkflowEvent],
     ) -> Any:
         """Apply the invocation's delivery if it targets this wait; else ``_NOTHING``."""
         if self.expired_wait_id == op_id and not self.delivery_applied:
             self.delivery_applied = True
             resolved = SignalResolved(
-                ts=self.clock(), step_id=op_id, name=name, signal_id=f"__deadline:{op_id}", timed_out=True
+                ts=self.clock(),
+                step_id=op_id,
+                name=name,
+                signal_id=f"__deadline:{op_id}",
+                timed_out=True,
             )
-            await self._apply(events + [resolved], "deadline_lost")
+            await self._apply([*events, resolved], "deadline_lost")
             raise WaitTimeoutError(op_id, name, awaited.deadline)
         delivery = self.signal_delivery
         if delivery is None or self.delivery_applied or delivery.name != name:
@@ -526,17 +595,30 @@ class Replayer:
             return _NOTHING
         self.delivery_applied = True
         try:
-            payload = from_json_value(to_json_value(delivery.payload, None, f"payload of signal {name!r}"), adapter, f"payload of signal {name!r}")
+            payload = from_json_value(
+                to_json_value(delivery.payload, None, f"payload of signal {name!r}"),
+                adapter,
+                f"payload of signal {name!r}",
+            )
             data = to_json_value(payload, adapter, f"payload of signal {name!r}")
         except WorkflowValidationError as exc:
-            raise DeliveryRejected(DeliveryOutcome("rejected", "signal_rejected", str(exc))) from exc
+            raise DeliveryRejected(
+                DeliveryOutcome("rejected", "signal_rejected", str(exc))
+            ) from exc
         resolved = SignalResolved(
-            ts=self.clock(), step_id=op_id, name=name, signal_id=delivery.signal_id, payload=data, meta=delivery.meta
+            ts=self.clock(),
+            step_id=op_id,
+            name=name,
+            signal_id=delivery.signal_id,
+            payload=data,
+            meta=delivery.meta,
         )
-        await self._apply(events + [resolved], "signal_lost", signal_id=delivery.signal_id)
+        await self._apply([*events, resolved], "signal_lost", signal_id=delivery.signal_id)
         return from_json_value(data, adapter, f"payload of signal {name!r}")
 
-    async def _apply(self, events: list[WorkflowEvent], lost_code: str, *, signal_id: str | None = None) -> None:
+    async def _apply(
+        self, events: list[WorkflowEvent], lost_code: str, *, signal_id: str | None = None
+    ) -> None:
         """Append a delivery's resolution, classifying a lost CAS race."""
         index = self.next_index
         try:
@@ -544,11 +626,21 @@ class Replayer:
         except RunSuperseded:
             self.conflict = None
             winner = await self.store.get_events(self.run_id, index)
-            resolved = next((e for e in winner if isinstance(e, SignalResolved | ApprovalResolved)), None)
-            if isinstance(resolved, SignalResolved) and signal_id is not None and resolved.signal_id == signal_id:
-                raise DeliveryRejected(DeliveryOutcome("duplicate", "duplicate", "signal already delivered")) from None
+            resolved = next(
+                (e for e in winner if isinstance(e, SignalResolved | ApprovalResolved)), None
+            )
+            if (
+                isinstance(resolved, SignalResolved)
+                and signal_id is not None
+                and resolved.signal_id == signal_id
+            ):
+                raise DeliveryRejected(
+                    DeliveryOutcome("duplicate", "duplicate", "signal already delivered")
+                ) from None
             raise DeliveryRejected(
-                DeliveryOutcome("lost", lost_code, "delivery lost: another writer resolved this wait first")
+                DeliveryOutcome(
+                    "lost", lost_code, "delivery lost: another writer resolved this wait first"
+                )
             ) from None
 
     async def approve(
@@ -583,9 +675,17 @@ class Replayer:
         resolved: ApprovalResolved | None = None
         if self.expired_wait_id == op_id and not self.delivery_applied:
             resolved = ApprovalResolved(
-                ts=self.clock(), step_id=op_id, approval_id=requested.approval_id, approved=False, timed_out=True
+                ts=self.clock(),
+                step_id=op_id,
+                approval_id=requested.approval_id,
+                approved=False,
+                timed_out=True,
             )
-        elif self.approval is not None and not self.delivery_applied and self.approval.approval_id == requested.approval_id:
+        elif (
+            self.approval is not None
+            and not self.delivery_applied
+            and self.approval.approval_id == requested.approval_id
+        ):
             resolved = ApprovalResolved(
                 ts=self.clock(),
                 step_id=op_id,
@@ -596,7 +696,7 @@ class Replayer:
             )
         if resolved is not None:
             self.delivery_applied = True
-            await self._apply(events + [resolved], "approval_lost")
+            await self._apply([*events, resolved], "approval_lost")
             recorded = self.history.by_id[op_id]
             return _approval_result(recorded, op_id)
         waiting = ApprovalAwaitable(
@@ -629,7 +729,9 @@ class Replayer:
             return recorded.resolution.value
         await self._yield_if_needed()
         value = str(uuid_lib.uuid4())
-        await self.append([UuidRecorded(ts=self.clock(), step_id=op_id, value=value, meta=meta, seq=seq)])
+        await self.append(
+            [UuidRecorded(ts=self.clock(), step_id=op_id, value=value, meta=meta, seq=seq)]
+        )
         return value
 
     def emit_custom(self, name: str, value: Any) -> None:
@@ -641,7 +743,11 @@ _NOTHING: Any = object()
 
 
 def _same_op(op: RecordedOp, kind: OpKind, op_id: str, name: str | None) -> bool:
-    return op.kind == kind and op.op_id == op_id and (kind != "wait" or op.name is None or op.name == name)
+    return (
+        op.kind == kind
+        and op.op_id == op_id
+        and (kind != "wait" or op.name is None or op.name == name)
+    )
 
 
 def _approval_result(recorded: RecordedOp, op_id: str) -> ApprovalResult:

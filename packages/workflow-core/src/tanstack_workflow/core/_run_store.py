@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
@@ -142,10 +143,9 @@ class InMemoryRunStore:
         for event in events:
             log.append(event)
             for listener in list(self._listeners.get(run_id, ())):
-                try:
+                # a listener must never break an append
+                with contextlib.suppress(Exception):
                     listener(event, len(log) - 1)
-                except Exception:  # a listener must never break an append
-                    pass
         self._touch(run_id)
 
     async def get_events(self, run_id: str, from_index: int = 0) -> Sequence[WorkflowEvent]:
@@ -154,10 +154,8 @@ class InMemoryRunStore:
 
     def subscribe(self, run_id: str, from_index: int, on_event: EventListener) -> Unsubscribe:
         for index, event in enumerate(self._logs.get(run_id, ())[from_index:], from_index):
-            try:
+            with contextlib.suppress(Exception):
                 on_event(event, index)
-            except Exception:
-                pass
         listeners = self._listeners.setdefault(run_id, [])
         listeners.append(on_event)
 

@@ -82,7 +82,9 @@ def parse_workflow_request(body: bytes | str | Mapping[str, Any]) -> WorkflowReq
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise WorkflowRequestParseError(f"invalid workflow request at {where}: {first['msg']}") from exc
+        raise WorkflowRequestParseError(
+            f"invalid workflow request at {where}: {first['msg']}"
+        ) from exc
 
 
 async def handle_workflow_webhook(
