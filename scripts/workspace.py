@@ -48,6 +48,7 @@ class Package:
 # Adding a package to the monorepo is one line here.
 PACKAGES = [
     Package(dir="workflow-core", module="core", extras=("otel",)),
+    Package(dir="workflow-runtime", module="runtime", extras=("contract",)),
 ]
 
 DEV_REQUIREMENTS = [

@@ -1,0 +1,72 @@
+"""tanstack-workflow runtime: execution stores, leases, timers, schedules and sweeps."""
+
+from .__about__ import __version__
+from ._memory import (
+    InMemoryWorkflowExecutionStore,
+    bucket_run_id,
+    in_memory_workflow_execution_store,
+    timer_signal_id,
+)
+from ._models import (
+    CancelRunResult,
+    ClaimRunResult,
+    CreateRunResult,
+    DeliveryResult,
+    LoadedExecution,
+    OverlapPolicy,
+    RunClaim,
+    RunPage,
+    RunSummary,
+    RunTimeline,
+    RunTransition,
+    ScheduleBucket,
+    ScheduleRecord,
+    ScheduleSpec,
+    StoredWorkflowEvent,
+    TimerWakeup,
+    WakeKind,
+    WorkflowExecution,
+    split_awaiting,
+)
+from ._store import (
+    RunNotFoundError,
+    StoreSchemaError,
+    SubscribableExecutionStore,
+    WorkflowExecutionStore,
+)
+from ._validation import MAX_VALUE_BYTES, check_limit, check_run_id, check_storable
+
+__all__ = [
+    "MAX_VALUE_BYTES",
+    "CancelRunResult",
+    "ClaimRunResult",
+    "CreateRunResult",
+    "DeliveryResult",
+    "InMemoryWorkflowExecutionStore",
+    "LoadedExecution",
+    "OverlapPolicy",
+    "RunClaim",
+    "RunNotFoundError",
+    "RunPage",
+    "RunSummary",
+    "RunTimeline",
+    "RunTransition",
+    "ScheduleBucket",
+    "ScheduleRecord",
+    "ScheduleSpec",
+    "StoreSchemaError",
+    "StoredWorkflowEvent",
+    "SubscribableExecutionStore",
+    "TimerWakeup",
+    "WakeKind",
+    "WorkflowExecution",
+    "WorkflowExecutionStore",
+    "__version__",
+    "bucket_run_id",
+    "check_limit",
+    "check_run_id",
+    "check_storable",
+    "in_memory_workflow_execution_store",
+    "split_awaiting",
+    "timer_signal_id",
+]
