@@ -153,6 +153,10 @@ def test(pytest_args: list[str]) -> int:
     if code:
         return code
     paths = [str(p.path / "tests") for p in PACKAGES]
+    missing = [path for path in paths if not Path(path).is_dir()]
+    if missing:
+        print(f"error: every listed package needs tests/; missing {missing}", file=sys.stderr)
+        return 1
     if (ROOT / "tests-contract").is_dir():
         paths.append(str(ROOT / "tests-contract"))
     # -c/--rootdir pin the root config even if a package's pyproject grows a pytest table;
