@@ -25,7 +25,9 @@ async def test_single_step_workflow_runs_to_completion(store: InMemoryRunStore) 
         echoed = await ctx.step("echo", lambda: ctx.input.msg.upper())
         return {"echoed": echoed}
 
-    events, outcome = await collect(run_workflow(workflow=echo, run_store=store, input={"msg": "hello"}))
+    events, outcome = await collect(
+        run_workflow(workflow=echo, run_store=store, input={"msg": "hello"})
+    )
 
     assert types(events) == ["RUN_STARTED", "STEP_STARTED", "STEP_FINISHED", "RUN_FINISHED"]
     assert first(events, "STEP_FINISHED").step_id == "echo"

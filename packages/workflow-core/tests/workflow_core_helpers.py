@@ -88,7 +88,9 @@ class GatedStore:
     async def delete_run(self, run_id: str, reason: DeleteReason) -> None:
         await self.inner.delete_run(run_id, reason)
 
-    async def append_event(self, run_id: str, expected_next_index: int, event: WorkflowEvent) -> None:
+    async def append_event(
+        self, run_id: str, expected_next_index: int, event: WorkflowEvent
+    ) -> None:
         if self.hold_next:
             self.hold_next = False
             self.arrived.set()

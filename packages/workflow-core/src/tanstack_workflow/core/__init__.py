@@ -77,6 +77,7 @@ from ._run_store import (
     in_memory_run_store,
 )
 from ._state_diff import apply_patch, diff_state
+from ._time import Clock, system_clock
 from ._webhook import WorkflowRequest, handle_workflow_webhook, parse_workflow_request
 
 __all__ = [
@@ -91,6 +92,7 @@ __all__ = [
     "ApprovalResult",
     "ApprovalTimeoutError",
     "CancellationSignal",
+    "Clock",
     "CustomEvent",
     "DeleteReason",
     "InMemoryRunStore",
@@ -162,4 +164,5 @@ __all__ = [
     "run_workflow",
     "select_workflow_version",
     "succeed",
+    "system_clock",
 ]

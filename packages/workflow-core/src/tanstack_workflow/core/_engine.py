@@ -22,7 +22,7 @@ from ._errors import (
     WorkflowPaused,
     WorkflowValidationError,
 )
-from ._events import RunErrored, RunFinished, RunStarted, WorkflowEvent
+from ._events import RunErrored, RunFinished, RunStarted, SignalResolved, WorkflowEvent
 from ._history import HistoryIndex
 from ._middleware import run_with_middleware
 from ._replay import DeliveryRejected, Emit, Replayer, RunSuperseded, SignalDelivery
@@ -229,6 +229,11 @@ def _check_delivery(
                 "signal_lost",
                 f"Signal delivery lost: run is not waiting for {signal.name!r}.",
             )
+        # The snapshot may lag the log (a writer crashed between its append and its
+        # state update): a wait that is already resolved has a winner.
+        target = history.by_id.get(waiting.step_id) if waiting.step_id else None
+        if target is not None and isinstance(target.resolution, SignalResolved):
+            return "lost", "signal_lost", "Signal delivery lost: another delivery won the race."
     if approval is not None:
         previous_approval = history.find_approval(approval.approval_id)
         if previous_approval is not None:
@@ -384,6 +389,15 @@ async def _run_handler(
     except DeliveryRejected as rejected:
         replayer.closed = True
         result = rejected.outcome
+        if result.kind == "duplicate":  # the same delivery already won: nothing to report
+            return WorkflowOutcome(
+                "duplicate",
+                run_id,
+                run=replayer.run_state,
+                code=result.code,
+                persisted=False,
+                next_index=replayer.next_index,
+            )
         return _report(
             replayer.emit,
             clock,

@@ -56,10 +56,14 @@ def to_json_value(value: Any, adapter: TypeAdapter[Any] | None, what: str) -> An
     """
     try:
         if adapter is not None:
-            data = adapter.dump_python(value, mode="json")
+            # Validate first: dumping a value of the wrong type only warns and would
+            # record data that fails validation on replay.
+            data = adapter.dump_python(adapter.validate_python(value), mode="json")
         else:
             data = to_jsonable_python(value)
         return _check_finite(data)
+    except ValidationError as exc:
+        raise WorkflowValidationError(what, _summarize(exc), errors=exc.errors()) from exc
     except (PydanticSerializationError, ValueError, TypeError) as exc:
         raise WorkflowValidationError(
             what, f"value of type {type(value).__name__} is not JSON-serializable ({exc})"
