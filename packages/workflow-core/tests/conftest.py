@@ -11,7 +11,7 @@ import pytest
 # directory on sys.path by itself.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tanstack_workflow.core import InMemoryRunStore, in_memory_run_store  # noqa: E402
+from tanstack_workflow.core import InMemoryRunStore, in_memory_run_store
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from typing import Any
 
@@ -69,7 +70,8 @@ async def test_reusing_an_id_across_primitives_fails_the_run(store: InMemoryRunS
 
     outcome = await run_workflow(workflow=wf, run_store=store).result()
     assert outcome.code == "nondeterminism"
-    assert outcome.error is not None and "ctx.now(id='x')" in outcome.error.message
+    assert outcome.error is not None
+    assert "ctx.now(id='x')" in outcome.error.message
 
 
 async def test_swallowing_nondeterminism_error_does_not_help(store: InMemoryRunStore) -> None:
@@ -85,7 +87,8 @@ async def test_swallowing_nondeterminism_error_does_not_help(store: InMemoryRunS
         return "pretend all is well"
 
     outcome = await run_workflow(workflow=wf, run_store=store).result()
-    assert len(swallowed) == 1 and isinstance(swallowed[0], NondeterminismError)
+    assert len(swallowed) == 1
+    assert isinstance(swallowed[0], NondeterminismError)
     assert outcome.kind == "errored"
     assert outcome.code == "nondeterminism"
 
@@ -101,14 +104,10 @@ async def test_swallowed_nondeterminism_stops_later_primitives(store: InMemoryRu
     @create_workflow("swallow-continue").handler
     async def wf(ctx: Ctx) -> None:
         await ctx.step("a", lambda: 1)
-        try:
+        with contextlib.suppress(Exception):
             await ctx.step("a", lambda: 2)
-        except Exception:
-            pass
-        try:
+        with contextlib.suppress(Exception):
             await ctx.step("b", later)
-        except Exception:
-            pass
 
     outcome = await run_workflow(workflow=wf, run_store=store).result()
     assert outcome.code == "nondeterminism"

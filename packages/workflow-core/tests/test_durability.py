@@ -43,7 +43,8 @@ async def test_recover_resumes_an_interrupted_running_run(store: InMemoryRunStor
     # the process died after "first" was recorded, before the approval request
     crashed = await crashed_copy(store, "r", keep=1)
     state = await crashed.get_run_state("r")
-    assert state is not None and state.status == "running"
+    assert state is not None
+    assert state.status == "running"
 
     recovered = await run_workflow(
         workflow=wf, run_store=crashed, run_id="r", recover=True
@@ -111,7 +112,8 @@ async def test_state_is_rebuilt_from_initial_state_and_replayed_mutations(
     # state is never persisted: neither in the log nor in the run snapshot
     assert "STATE_DELTA" not in types(await store.get_events("r"))
     stored = await store.get_run_state("r")
-    assert stored is not None and "state" not in stored.to_wire()
+    assert stored is not None
+    assert "state" not in stored.to_wire()
 
     outcome = await run_workflow(
         workflow=wf, run_store=store, run_id="r", approval=ApprovalResult(True, "r:gate")

@@ -27,7 +27,8 @@ Ctx = WorkflowContext[object, object]
 
 async def approve_run(store: InMemoryRunStore, workflow: object, run_id: str) -> object:
     state = await store.get_run_state(run_id)
-    assert state is not None and state.pending_approval is not None
+    assert state is not None
+    assert state.pending_approval is not None
     return await run_workflow(
         workflow=workflow,  # type: ignore[arg-type]
         run_store=store,
@@ -120,7 +121,8 @@ async def test_failed_step_raises_step_failed_error_first_time_and_on_replay(
     failed = first(await store.get_events(outcome.run_id), "STEP_FAILED")
     assert failed.step_id == "boom"
     assert (failed.error.name, failed.error.message) == ("ValueError", "kaboom")
-    assert failed.error.stack is not None and "kaboom" in failed.error.stack
+    assert failed.error.stack is not None
+    assert "kaboom" in failed.error.stack
 
     resumed = await approve_run(store, wf, outcome.run_id)
     assert calls == 1
@@ -132,7 +134,8 @@ async def test_failed_step_raises_step_failed_error_first_time_and_on_replay(
         assert str(err) == "Step 'boom' failed: ValueError: kaboom"
     assert isinstance(fresh.__cause__, ValueError)
     assert replayed.remote_traceback == fresh.remote_traceback
-    assert replayed.remote_traceback is not None and "Traceback" in replayed.remote_traceback
+    assert replayed.remote_traceback is not None
+    assert "Traceback" in replayed.remote_traceback
 
 
 async def test_uncaught_step_failure_errors_the_run(store: InMemoryRunStore) -> None:
@@ -207,14 +210,15 @@ async def test_approve_persists_explicit_id_and_metadata(store: InMemoryRunStore
         )
         return {"approved": decision.approved, "feedback": decision.feedback}
 
-    events, paused = await collect(run_workflow(workflow=wf, run_store=store, run_id="r"))
+    events, _paused = await collect(run_workflow(workflow=wf, run_store=store, run_id="r"))
     requested = first(events, "APPROVAL_REQUESTED")
     assert requested.step_id == "legal-review"
     assert requested.approval_id == "r:legal-review"
     assert requested.meta == {"assignee": "legal"}
 
     state = await store.get_run_state("r")
-    assert state is not None and state.awaiting is not None
+    assert state is not None
+    assert state.awaiting is not None
     assert [a.to_wire() for a in state.awaiting] == [
         {
             "type": "approval",
@@ -271,7 +275,8 @@ async def test_sleep_until_pauses_on_the_timer_signal(store: InMemoryRunStore) -
     assert (awaited.step_id, awaited.name, awaited.deadline) == ("cooldown", TIMER_SIGNAL, wake_at)
     assert awaited.meta == {"reason": "rate-limit"}
     state = await store.get_run_state(paused.run_id)
-    assert state is not None and state.waiting_for is not None
+    assert state is not None
+    assert state.waiting_for is not None
     assert state.waiting_for.signal_name == "__timer"
     assert state.waiting_for.deadline == wake_at
     assert state.awaiting is not None
@@ -334,11 +339,12 @@ async def test_sleep_until_accepts_aware_datetimes_only(store: InMemoryRunStore)
 
     @create_workflow("sleep-naive").handler
     async def naive(ctx: Ctx) -> None:
-        await ctx.sleep_until(datetime(2030, 1, 1))  # noqa: DTZ001 - the point of the test
+        await ctx.sleep_until(datetime(2030, 1, 1))
 
     outcome = await run_workflow(workflow=naive, run_store=store).result()
     assert outcome.kind == "errored"
-    assert outcome.error is not None and "timezone-aware" in outcome.error.message
+    assert outcome.error is not None
+    assert "timezone-aware" in outcome.error.message
 
 
 async def test_emit_sends_custom_events_that_are_never_persisted(store: InMemoryRunStore) -> None:

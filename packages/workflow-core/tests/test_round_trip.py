@@ -100,7 +100,8 @@ async def resume(wf: WorkflowDefinition[Any, Any, Any], store: InMemoryRunStore)
 @pytest.mark.parametrize("fn", [make_invoice, make_invoice_async])
 async def test_pydantic_model_comes_back_as_the_model(store: InMemoryRunStore, fn: Any) -> None:
     fresh, replayed, recorded = await run_twice(store, fn)
-    assert isinstance(fresh, Invoice) and isinstance(replayed, Invoice)
+    assert isinstance(fresh, Invoice)
+    assert isinstance(replayed, Invoice)
     assert fresh == replayed == make_invoice()
     assert recorded == {"number": "INV-1", "amount": "12.50", "issued": "2024-05-01T12:30:00Z"}
 
@@ -108,14 +109,16 @@ async def test_pydantic_model_comes_back_as_the_model(store: InMemoryRunStore, f
 async def test_dataclass_comes_back_as_the_dataclass(store: InMemoryRunStore) -> None:
     fresh, replayed, recorded = await run_twice(store, make_point)
     assert fresh == replayed == Point(1, 2)
-    assert type(fresh) is Point and type(replayed) is Point
+    assert type(fresh) is Point
+    assert type(replayed) is Point
     assert recorded == {"x": 1, "y": 2}
 
 
 async def test_datetime_annotation_comes_back_as_datetime(store: InMemoryRunStore) -> None:
     fresh, replayed, recorded = await run_twice(store, make_datetime)
     assert fresh == replayed == ISSUED
-    assert isinstance(fresh, datetime) and isinstance(replayed, datetime)
+    assert isinstance(fresh, datetime)
+    assert isinstance(replayed, datetime)
     assert recorded == "2024-05-01T12:30:00Z"
 
 

@@ -90,7 +90,8 @@ async def test_explicit_wait_id_and_step_targeted_delivery(store: InMemoryRunSto
     events, _ = await collect(run_workflow(workflow=wf, run_store=store, run_id="r"))
     assert first(events, "SIGNAL_AWAITED").step_id == "payment-webhook"
     state = await store.get_run_state("r")
-    assert state is not None and state.waiting_for is not None
+    assert state is not None
+    assert state.waiting_for is not None
     assert state.waiting_for.step_id == "payment-webhook"
 
     events, outcome = await deliver(
@@ -114,7 +115,8 @@ async def test_step_targeted_delivery_to_another_wait_is_lost(store: InMemoryRun
     assert (outcome.kind, outcome.code, outcome.persisted) == ("lost", "signal_lost", False)
     assert first(events, "RUN_ERRORED").code == "signal_lost"
     state = await store.get_run_state("r")
-    assert state is not None and state.status == "paused"
+    assert state is not None
+    assert state.status == "paused"
 
 
 async def test_signal_for_another_name_is_lost_and_changes_nothing(store: InMemoryRunStore) -> None:
@@ -122,9 +124,10 @@ async def test_signal_for_another_name_is_lost_and_changes_nothing(store: InMemo
     await run_workflow(workflow=wf, run_store=store, run_id="r").result()
     before = list(await store.get_events("r"))
 
-    events, outcome = await deliver(store, wf, SignalDelivery("wrong-1", "wrong", {"ok": True}))
+    _events, outcome = await deliver(store, wf, SignalDelivery("wrong-1", "wrong", {"ok": True}))
     assert (outcome.kind, outcome.code) == ("lost", "signal_lost")
-    assert "thing" not in outcome.error.message and "wrong" in outcome.error.message
+    assert "thing" not in outcome.error.message
+    assert "wrong" in outcome.error.message
     assert list(await store.get_events("r")) == before
 
     _, accepted = await deliver(store, wf, SignalDelivery("expected-1", "thing", {"ok": True}))
@@ -164,7 +167,8 @@ async def test_payload_failing_the_schema_is_rejected_and_the_run_stays_paused(
         store, wf, SignalDelivery("bad-1", "review", {"approved": "maybe"})
     )
     assert (outcome.kind, outcome.code, outcome.persisted) == ("rejected", "signal_rejected", False)
-    assert outcome.error is not None and "payload of signal 'review'" in outcome.error.message
+    assert outcome.error is not None
+    assert "payload of signal 'review'" in outcome.error.message
     assert first(events, "RUN_ERRORED").code == "signal_rejected"
     assert list(await store.get_events("r")) == log_before
     assert await store.get_run_state("r") == state_before

@@ -35,9 +35,11 @@ async def test_single_step_workflow_runs_to_completion(store: InMemoryRunStore) 
     assert first(events, "RUN_FINISHED").output == {"echoed": "HELLO"}
     assert outcome.kind == "finished"
     assert outcome.output == {"echoed": "HELLO"}
-    assert outcome.run is not None and outcome.run.status == "finished"
+    assert outcome.run is not None
+    assert outcome.run.status == "finished"
     stored = await store.get_run_state(outcome.run_id)
-    assert stored is not None and stored.status == "finished"
+    assert stored is not None
+    assert stored.status == "finished"
     assert stored.output == {"echoed": "HELLO"}
 
 
@@ -49,7 +51,8 @@ async def test_run_started_carries_the_run_id_and_run_id_is_known_up_front(
         return ctx.run_id
 
     run = run_workflow(workflow=wf, run_store=store, input=None)
-    assert run.run_id is not None and run.run_id.startswith("run_")
+    assert run.run_id is not None
+    assert run.run_id.startswith("run_")
     events, outcome = await collect(run)
     assert first(events, "RUN_STARTED").run_id == run.run_id
     assert outcome.run_id == run.run_id

@@ -99,3 +99,20 @@ class GatedStore:
 
     async def get_events(self, run_id: str, from_index: int = 0) -> Sequence[WorkflowEvent]:
         return await self.inner.get_events(run_id, from_index)
+
+
+class GatedTransitionStore(GatedStore):
+    """``GatedStore`` that also offers (and gates) the atomic ``commit_transition``."""
+
+    async def commit_transition(
+        self,
+        run_id: str,
+        expected_next_index: int,
+        events: Sequence[WorkflowEvent],
+        state: RunState,
+    ) -> None:
+        if self.hold_next:
+            self.hold_next = False
+            self.arrived.set()
+            await self.release.wait()
+        await self.inner.commit_transition(run_id, expected_next_index, events, state)

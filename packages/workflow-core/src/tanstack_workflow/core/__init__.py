@@ -10,7 +10,7 @@ from ._context import (
     WorkflowRuntime,
 )
 from ._definition import WorkflowBuilder, WorkflowDefinition, create_workflow
-from ._engine import WorkflowOutcome, drive_workflow, new_run_id
+from ._engine import WorkflowOutcome, drive_workflow, new_run_id, validate_input
 from ._errors import (
     ApprovalTimeoutError,
     LogConflictError,
@@ -52,8 +52,8 @@ from ._events import (
     parse_event,
 )
 from ._iterator import Publish, WorkflowRun, run_workflow
-from ._model import WireModel
 from ._middleware import Middleware, create_middleware
+from ._model import WireModel
 from ._registry import WorkflowRegistry, create_workflow_registry, select_workflow_version
 from ._replay import TIMER_SIGNAL, SignalDelivery
 from ._result import fail, succeed
@@ -165,4 +165,5 @@ __all__ = [
     "select_workflow_version",
     "succeed",
     "system_clock",
+    "validate_input",
 ]
