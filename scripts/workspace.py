@@ -59,6 +59,7 @@ DEV_REQUIREMENTS = [
     "mypy>=1.10",
     "ruff>=0.5",
     "opentelemetry-sdk",
+    "types-croniter",
 ]
 
 LINT_PATHS = ["packages", "scripts", "examples", "tests-contract"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -99,10 +100,8 @@ class InMemoryWorkflowExecutionStore:
         for event in events:
             log.append(stored_event(run.run_id, len(log), event, now))
             for listener in list(self._listeners.get(run.run_id, ())):
-                try:
+                with contextlib.suppress(Exception):  # a listener never breaks an append
                     listener(event, len(log) - 1)
-                except Exception:  # a listener never breaks an append
-                    pass
         return len(log)
 
     @staticmethod
@@ -196,9 +195,13 @@ class InMemoryWorkflowExecutionStore:
     async def mark_run_finished(self, *, run_id: str, output: Any, now: int) -> None:
         check_storable(output, "run output")
         run = self._get(run_id)
-        self._put(run, **self._transition_fields(RunTransition(status="finished", output=output), now))
+        self._put(
+            run, **self._transition_fields(RunTransition(status="finished", output=output), now)
+        )
 
-    async def mark_run_errored(self, *, run_id: str, error: SerializedError, code: str, now: int) -> None:
+    async def mark_run_errored(
+        self, *, run_id: str, error: SerializedError, code: str, now: int
+    ) -> None:
         run = self._get(run_id)
         t = RunTransition(status="errored", error=error, error_code=code)
         self._put(run, **self._transition_fields(t, now))
@@ -247,7 +250,9 @@ class InMemoryWorkflowExecutionStore:
         events = list(self._logs.get(run_id, [])) if with_events else None
         return ClaimRunResult(kind="claimed", run=claimed, events=events)
 
-    async def heartbeat_run_lease(self, *, run_id: str, lease_owner: str, lease_ms: int, now: int) -> bool:
+    async def heartbeat_run_lease(
+        self, *, run_id: str, lease_owner: str, lease_ms: int, now: int
+    ) -> bool:
         run = self._runs.get(run_id)
         if run is None or run.lease_owner != lease_owner or run.status in TERMINAL:
             return False
@@ -259,7 +264,9 @@ class InMemoryWorkflowExecutionStore:
         if run is not None and run.lease_owner == lease_owner:
             self._put(run, lease_owner=None, lease_expires_at=None)
 
-    async def claim_stale_runs(self, *, now: int, limit: int, lease_owner: str, lease_ms: int) -> list[RunClaim]:
+    async def claim_stale_runs(
+        self, *, now: int, limit: int, lease_owner: str, lease_ms: int
+    ) -> list[RunClaim]:
         check_limit(limit, "limit")
         stale = sorted(
             (r for r in self._runs.values() if r.status == "running" and not r.lease_is_live(now)),
@@ -268,24 +275,37 @@ class InMemoryWorkflowExecutionStore:
         claims = []
         for run in stale:
             claimed = self._put(run, lease_owner=lease_owner, lease_expires_at=now + lease_ms)
-            claims.append(RunClaim(run=claimed, lease_owner=lease_owner, lease_expires_at=now + lease_ms))
+            claims.append(
+                RunClaim(run=claimed, lease_owner=lease_owner, lease_expires_at=now + lease_ms)
+            )
         return claims
 
     # -- timers ----------------------------------------------------------------------------
 
     async def schedule_timer(
-        self, *, run_id: str, wake_at: int, now: int, wake_kind: WakeKind = "timer", step_id: str | None = None
+        self,
+        *,
+        run_id: str,
+        wake_at: int,
+        now: int,
+        wake_kind: WakeKind = "timer",
+        step_id: str | None = None,
     ) -> None:
         run = self._get(run_id)
         self._put(run, wake_at=wake_at, wake_kind=wake_kind, wake_step_id=step_id, updated_at=now)
 
-    async def claim_due_timers(self, *, now: int, limit: int, lease_owner: str, lease_ms: int) -> list[TimerWakeup]:
+    async def claim_due_timers(
+        self, *, now: int, limit: int, lease_owner: str, lease_ms: int
+    ) -> list[TimerWakeup]:
         check_limit(limit, "limit")
         due = sorted(
             (
                 r
                 for r in self._runs.values()
-                if r.status == "paused" and r.wake_at is not None and r.wake_at <= now and not r.lease_is_live(now)
+                if r.status == "paused"
+                and r.wake_at is not None
+                and r.wake_at <= now
+                and not r.lease_is_live(now)
             ),
             key=lambda r: (r.wake_at or 0, r.run_id),
         )[:limit]
@@ -313,16 +333,24 @@ class InMemoryWorkflowExecutionStore:
     def _resume(self, run: WorkflowExecution, event: WorkflowEvent, now: int) -> WorkflowExecution:
         next_index = self._append(run, [event], now)
         fields = self._transition_fields(RunTransition(status="running"), now)
-        return self._put(run, **fields, next_index=next_index, lease_owner=None, lease_expires_at=None)
+        return self._put(
+            run, **fields, next_index=next_index, lease_owner=None, lease_expires_at=None
+        )
 
-    async def deliver_signal(self, *, run_id: str, delivery: SignalDelivery, now: int) -> DeliveryResult:
+    async def deliver_signal(
+        self, *, run_id: str, delivery: SignalDelivery, now: int
+    ) -> DeliveryResult:
         check_storable(delivery.payload, "signal payload")
         run = self._runs.get(run_id)
         if run is None:
             return DeliveryResult(kind="not-found")
         for stored in self._logs.get(run_id, []):
             e = stored.event
-            if isinstance(e, SignalResolved) and e.signal_id == delivery.signal_id and e.name == delivery.name:
+            if (
+                isinstance(e, SignalResolved)
+                and e.signal_id == delivery.signal_id
+                and e.name == delivery.name
+            ):
                 return DeliveryResult(kind="duplicate", run=run)
         waiting = run.waiting_for
         if (
@@ -342,7 +370,9 @@ class InMemoryWorkflowExecutionStore:
         )
         return DeliveryResult(kind="delivered", run=self._resume(run, event, now))
 
-    async def deliver_approval(self, *, run_id: str, approval: ApprovalResult, now: int) -> DeliveryResult:
+    async def deliver_approval(
+        self, *, run_id: str, approval: ApprovalResult, now: int
+    ) -> DeliveryResult:
         run = self._runs.get(run_id)
         if run is None:
             return DeliveryResult(kind="not-found")
@@ -364,14 +394,18 @@ class InMemoryWorkflowExecutionStore:
         )
         return DeliveryResult(kind="delivered", run=self._resume(run, event, now))
 
-    async def cancel_run(self, *, run_id: str, reason: str | None, now: int, code: str = "cancelled") -> CancelRunResult:
+    async def cancel_run(
+        self, *, run_id: str, reason: str | None, now: int, code: str = "cancelled"
+    ) -> CancelRunResult:
         run = self._runs.get(run_id)
         if run is None:
             return CancelRunResult(kind="not-found")
         if run.status in TERMINAL:
             return CancelRunResult(kind="already-terminal", run=run)
         error = SerializedError(name="WorkflowCancelled", message=reason or "Workflow cancelled.")
-        next_index = self._append(run, [RunErrored(ts=now, run_id=run_id, error=error, code=code)], now)
+        next_index = self._append(
+            run, [RunErrored(ts=now, run_id=run_id, error=error, code=code)], now
+        )
         t = RunTransition(status="aborted", error=error, error_code=code)
         cancelled = self._put(run, **self._transition_fields(t, now), next_index=next_index)
         return CancelRunResult(kind="cancelled", run=cancelled)
@@ -420,7 +454,10 @@ class InMemoryWorkflowExecutionStore:
             (
                 s
                 for s in self._schedules.values()
-                if s.enabled and s.next_fire_at is not None and s.next_bucket_id is not None and s.next_fire_at <= now
+                if s.enabled
+                and s.next_fire_at is not None
+                and s.next_bucket_id is not None
+                and s.next_fire_at <= now
             ),
             key=lambda s: (s.next_fire_at or 0, s.schedule_id),
         )
@@ -428,7 +465,8 @@ class InMemoryWorkflowExecutionStore:
         for schedule in due:
             if len(claimed) >= limit:
                 break
-            assert schedule.next_bucket_id is not None and schedule.next_fire_at is not None
+            assert schedule.next_bucket_id is not None
+            assert schedule.next_fire_at is not None
             key = (schedule.schedule_id, schedule.next_bucket_id)
             bucket = self._buckets.get(key)
             if bucket is not None and (
@@ -436,7 +474,9 @@ class InMemoryWorkflowExecutionStore:
                 or (bucket["lease_owner"] != lease_owner and bucket["lease_expires_at"] > now)
             ):
                 continue
-            run_id = bucket_run_id(schedule.workflow_id, schedule.schedule_id, schedule.next_bucket_id)
+            run_id = bucket_run_id(
+                schedule.workflow_id, schedule.schedule_id, schedule.next_bucket_id
+            )
             self._buckets[key] = {
                 "status": "claimed",
                 "run_id": run_id,
@@ -460,17 +500,31 @@ class InMemoryWorkflowExecutionStore:
             )
         return claimed
 
-    async def mark_schedule_bucket_started(self, *, schedule_id: str, bucket_id: str, run_id: str, now: int) -> None:
+    async def mark_schedule_bucket_started(
+        self, *, schedule_id: str, bucket_id: str, run_id: str, now: int
+    ) -> None:
         key = (schedule_id, bucket_id)
-        self._buckets[key] = {"status": "started", "run_id": run_id, "lease_owner": None, "lease_expires_at": 0}
+        self._buckets[key] = {
+            "status": "started",
+            "run_id": run_id,
+            "lease_owner": None,
+            "lease_expires_at": 0,
+        }
         schedule = self._schedules.get(schedule_id)
         if schedule is not None:
-            self._schedules[schedule_id] = schedule.model_copy(update={"last_run_id": run_id, "updated_at": now})
+            self._schedules[schedule_id] = schedule.model_copy(
+                update={"last_run_id": run_id, "updated_at": now}
+            )
 
     # -- queries ------------------------------------------------------------------------------
 
     async def list_runs(
-        self, *, workflow_id: str | None = None, status: str | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        *,
+        workflow_id: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> RunPage:
         check_limit(limit, "limit", minimum=1)
         after = decode_cursor(cursor) if cursor else None
@@ -483,7 +537,9 @@ class InMemoryWorkflowExecutionStore:
             and (after is None or (r.created_at, r.run_id) < after)
         ]
         page = selected[:limit]
-        next_cursor = encode_cursor(page[-1].created_at, page[-1].run_id) if len(selected) > limit else None
+        next_cursor = (
+            encode_cursor(page[-1].created_at, page[-1].run_id) if len(selected) > limit else None
+        )
         return RunPage(runs=[summarize_run(r) for r in page], next_cursor=next_cursor)
 
     async def get_run_timeline(self, run_id: str) -> RunTimeline | None:
@@ -505,7 +561,9 @@ class InMemoryWorkflowExecutionStore:
         run = self._runs.get(state.run_id)
         fields = self._transition_fields(RunTransition.from_run_state(state), now)
         if run is None:
-            run = WorkflowExecution(**state.model_dump(), next_index=len(self._logs.get(state.run_id, [])))
+            run = WorkflowExecution(
+                **state.model_dump(), next_index=len(self._logs.get(state.run_id, []))
+            )
             self._logs.setdefault(state.run_id, [])
             if state.status == "running":
                 fields.pop("lease_owner", None)
@@ -516,7 +574,9 @@ class InMemoryWorkflowExecutionStore:
         self._logs.pop(run_id, None)
         self._listeners.pop(run_id, None)
 
-    def subscribe_events(self, run_id: str, from_index: int, on_event: EventListener) -> Callable[[], None]:
+    def subscribe_events(
+        self, run_id: str, from_index: int, on_event: EventListener
+    ) -> Callable[[], None]:
         for stored in self._logs.get(run_id, [])[from_index:]:
             on_event(stored.event, stored.event_index)
         listeners = self._listeners.setdefault(run_id, [])

@@ -23,7 +23,13 @@ from tanstack_workflow.core import (
 
 WakeKind = Literal["timer", "deadline"]
 OverlapPolicy = Literal["skip", "allow", "buffer-one", "cancel-previous", "terminate-previous"]
-OVERLAP_POLICIES: tuple[str, ...] = ("skip", "allow", "buffer-one", "cancel-previous", "terminate-previous")
+OVERLAP_POLICIES: tuple[str, ...] = (
+    "skip",
+    "allow",
+    "buffer-one",
+    "cancel-previous",
+    "terminate-previous",
+)
 
 
 class WorkflowExecution(RunState):
@@ -64,7 +70,7 @@ class LoadedExecution(WireModel):
     """A run with (part of) its log, from ``load_execution`` or ``claim_run``."""
 
     run: WorkflowExecution
-    events: list[StoredWorkflowEvent] = []
+    events: list[StoredWorkflowEvent] = Field(default_factory=list)
 
 
 class RunTransition(WireModel):
@@ -249,7 +255,10 @@ def split_awaiting(
     for item in awaiting or ():
         if isinstance(item, SignalAwaitable) and waiting_for is None:
             waiting_for = WaitingFor(
-                step_id=item.step_id, signal_name=item.signal_name, deadline=item.deadline, meta=item.meta
+                step_id=item.step_id,
+                signal_name=item.signal_name,
+                deadline=item.deadline,
+                meta=item.meta,
             )
         elif isinstance(item, ApprovalAwaitable) and pending is None:
             pending = PendingApproval(
@@ -288,4 +297,3 @@ def stored_event(run_id: str, index: int, event: WorkflowEvent, now: int) -> Sto
         event=event,
         created_at=now,
     )
-
