@@ -28,7 +28,23 @@ if TYPE_CHECKING:
     from ._run_state import SerializedError
 
 
-class WorkflowError(Exception):
+def _rebuild(
+    cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]
+) -> BaseException:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class _Picklable(BaseException):
+    # The default reduction calls ``cls(*args)``, which does not fit the keyword-rich
+    # constructors below; rebuild from ``args`` and attributes instead.
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+class WorkflowError(_Picklable, Exception):
     """Base class of every error tanstack-workflow raises on purpose."""
 
 
@@ -107,7 +123,7 @@ class WorkflowRequestParseError(WorkflowError):
     """An incoming request body is not a valid workflow request."""
 
 
-class WorkflowInterrupt(BaseException):
+class WorkflowInterrupt(_Picklable):
     """Engine control flow unwinding the handler; user code must not swallow it."""
 
 
