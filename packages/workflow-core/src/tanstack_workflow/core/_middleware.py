@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar, cast, is_typeddict
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -24,6 +24,12 @@ class NextFn(Protocol):
 MiddlewareFn = Callable[[WorkflowContext[Any, Any], NextFn], Awaitable[Any]]
 
 
+def _is_typeddict(tp: Any) -> bool:
+    # typing.is_typeddict misses typing_extensions.TypedDict on Python < 3.12, which is
+    # the TypedDict pydantic requires there; both kinds are dicts with ``__total__``.
+    return isinstance(tp, type) and issubclass(tp, dict) and hasattr(tp, "__total__")
+
+
 def _declared_fields(provides: Any) -> tuple[str, ...] | None:
     if provides is None:
         return None
@@ -33,7 +39,7 @@ def _declared_fields(provides: Any) -> tuple[str, ...] | None:
         return tuple(provides.model_fields)
     if dataclasses.is_dataclass(provides) and isinstance(provides, type):
         return tuple(f.name for f in dataclasses.fields(provides))
-    if is_typeddict(provides):
+    if _is_typeddict(provides):
         return tuple(provides.__annotations__)
     if isinstance(provides, Sequence) and all(isinstance(p, str) for p in provides):
         return tuple(provides)

@@ -168,7 +168,7 @@ _arity_cache: dict[Any, bool] = {}
 
 
 def takes_argument(fn: Callable[..., Any]) -> bool:
-    """True when ``fn`` accepts a positional argument (a ``StepContext``)."""
+    """True when ``fn`` has a required positional parameter (it receives a ``StepContext``)."""
     key = _code_key(fn)
     if key is not None and key in _arity_cache:
         return _arity_cache[key]
@@ -176,12 +176,14 @@ def takes_argument(fn: Callable[..., Any]) -> bool:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return False
-    kinds = (
-        inspect.Parameter.POSITIONAL_ONLY,
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        inspect.Parameter.VAR_POSITIONAL,
+    # Only a *required* positional parameter receives the StepContext, so the loop idiom
+    # ``lambda i=i: work(i)`` keeps its default instead of being handed the context.
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    result = any(
+        (p.kind in positional and p.default is inspect.Parameter.empty)
+        or p.kind is inspect.Parameter.VAR_POSITIONAL
+        for p in params
     )
-    result = any(p.kind in kinds for p in params)
     if key is not None:
         _arity_cache[key] = result
     return result
