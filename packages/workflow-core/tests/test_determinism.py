@@ -290,7 +290,7 @@ async def test_gather_of_mixed_primitives_replays(store: InMemoryRunStore) -> No
 async def test_loop_with_derived_ids_is_deterministic(store: InMemoryRunStore) -> None:
     @create_workflow("loop").handler
     async def wf(ctx: Ctx) -> list[int]:
-        # partial binds the loop value; a ``lambda i=i:`` would receive the StepContext
+        # partial binds the loop value (``lambda i=i: square(i)`` works as well)
         out = [await ctx.step(f"item-{i}", functools.partial(square, i)) for i in range(3)]
         await ctx.wait_for_event("go")
         return out
