@@ -16,15 +16,15 @@ import os
 import sys
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workloads import Measurement, StoreFactory, w1, w2, w3, w4  # noqa: E402
+from workloads import Measurement, StoreFactory, w1, w2, w3, w4
 
-from tanstack_workflow.runtime import in_memory_workflow_execution_store  # noqa: E402
+from tanstack_workflow.runtime import in_memory_workflow_execution_store
 
 
 async def _memory() -> Any:
@@ -87,7 +87,7 @@ async def run_store(name: str, factory: StoreFactory, quick: bool) -> list[Measu
 
 
 def print_table(rows: list[tuple[str, Measurement]]) -> None:
-    header = f"| store | workload | units | ms/unit | store ops/unit | other |"
+    header = "| store | workload | units | ms/unit | store ops/unit | other |"
     print(header)
     print("|---|---|---|---|---|---|")
     for store, m in rows:
