@@ -219,7 +219,10 @@ class InMemoryWorkflowExecutionStore:
     ) -> int:
         run = self._get(run_id)
         for event in events:
-            check_storable(event.to_wire(), f"{event.type} event")
+            # the python-mode dump keeps the caller's values: a set or bytes is refused
+            # instead of silently becoming JSON it never was
+            wire = event.model_dump(by_alias=True, exclude_none=True)
+            check_storable(wire, f"{event.type} event")
         if transition is not None:
             check_storable(transition.output, "run output")
         log = self._logs.setdefault(run_id, [])
@@ -341,6 +344,8 @@ class InMemoryWorkflowExecutionStore:
         self, *, run_id: str, delivery: SignalDelivery, now: int
     ) -> DeliveryResult:
         check_storable(delivery.payload, "signal payload")
+        ids = [delivery.signal_id, delivery.name, delivery.step_id, delivery.meta]
+        check_storable(ids, "signal delivery")
         run = self._runs.get(run_id)
         if run is None:
             return DeliveryResult(kind="not-found")
@@ -373,6 +378,7 @@ class InMemoryWorkflowExecutionStore:
     async def deliver_approval(
         self, *, run_id: str, approval: ApprovalResult, now: int
     ) -> DeliveryResult:
+        check_storable([approval.approval_id, approval.feedback, approval.meta], "approval")
         run = self._runs.get(run_id)
         if run is None:
             return DeliveryResult(kind="not-found")
@@ -397,6 +403,7 @@ class InMemoryWorkflowExecutionStore:
     async def cancel_run(
         self, *, run_id: str, reason: str | None, now: int, code: str = "cancelled"
     ) -> CancelRunResult:
+        check_storable([reason, code], "cancel reason")
         run = self._runs.get(run_id)
         if run is None:
             return CancelRunResult(kind="not-found")
