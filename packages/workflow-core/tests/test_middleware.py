@@ -103,7 +103,9 @@ async def test_middleware_runs_on_every_invocation(store: InMemoryRunStore) -> N
         await ctx.approve(title="go?", id="gate")
 
     await run_workflow(workflow=wf, run_store=store, run_id="r").result()
-    await run_workflow(workflow=wf, run_store=store, run_id="r", approval=ApprovalResult(True, "r:gate")).result()
+    await run_workflow(
+        workflow=wf, run_store=store, run_id="r", approval=ApprovalResult(True, "r:gate")
+    ).result()
     assert invocations == 2
 
 

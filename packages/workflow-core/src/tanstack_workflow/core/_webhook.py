@@ -19,7 +19,10 @@ from ._run_store import RunStore
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # strict: a JSON body has real booleans and strings; "yes" is not ``abort: true``
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", strict=True
+    )
 
 
 class SignalBody(_Body):
