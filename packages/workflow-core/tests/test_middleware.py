@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 from typing import Any
 
 import pytest
+import typing_extensions
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
@@ -251,15 +253,17 @@ def test_workflow_middleware_list_takes_only_middlewares() -> None:
         create_workflow("w").middleware([lambda ctx, next: None])  # type: ignore[list-item]
 
 
+class PlainWho(typing.TypedDict):
+    who: str
+
+
+class ExtendedWho(typing_extensions.TypedDict):
+    who: str
+
+
 def test_provides_accepts_both_typeddict_flavours() -> None:
     # Regression: typing_extensions.TypedDict (needed by pydantic on 3.11) was rejected.
-    import typing
-
-    import typing_extensions
-
-    plain = typing.TypedDict("Plain", {"who": str})  # type: ignore[operator]
-    extended = typing_extensions.TypedDict("Extended", {"who": str})
-    for provides in (plain, extended):
+    for provides in (PlainWho, ExtendedWho):
         assert create_middleware(provides).server(_noop).fields == ("who",)
 
 
