@@ -489,8 +489,16 @@ class Replayer:
         self, *, reason: str | None, op_id: str | None, meta: WorkflowMetadata | None
     ) -> None:
         meta = {**(meta or {}), "reason": reason} if reason is not None else meta
+        # Not positional: the usual guard ``if ctx.runtime.should_yield()`` depends on the
+        # invocation's budget, so a replay may skip a yield the log recorded (like the
+        # automatic budget yields), and that must not read as nondeterminism.
         await self._wait(
-            TIMER_SIGNAL, op_id or self._auto_id("yield"), self._yield_deadline, None, meta
+            TIMER_SIGNAL,
+            op_id or self._auto_id("yield"),
+            self._yield_deadline,
+            None,
+            meta,
+            positional=False,
         )
 
     def _yield_deadline(self) -> int:
