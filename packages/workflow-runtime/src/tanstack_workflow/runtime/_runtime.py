@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from tanstack_workflow.core import (
+    ApprovalResolved,
     ApprovalResult,
     Clock,
     SignalDelivery,
+    SignalResolved,
     WorkflowValidationError,
     new_run_id,
     system_clock,
@@ -165,20 +167,24 @@ class WorkflowRuntime:
             lease_ms=opts.lease_ms,
         )
         if created.kind == "existing":
-            return await self._attach(created.run, include_events)
+            return await self._attach(created.run, opts)
         return await drive_claimed_run(self.store, workflow, created.run, [], opts)
 
-    async def _attach(self, run: WorkflowExecution, include_events: bool) -> WorkflowRunResult:
-        events = (
-            [s.event for s in await self.store.read_events(run.run_id)] if include_events else []
-        )
+    async def _attach(self, run: WorkflowExecution, opts: DriveOptions) -> WorkflowRunResult:
+        # Report the stored log under the same include_events / max_events rules as a drive.
+        stored = await self.store.read_events(run.run_id)
+        kept = [s.event for s in stored] if opts.include_events else []
+        truncated = opts.max_events is not None and len(kept) > opts.max_events
+        if truncated:
+            kept = kept[: opts.max_events]
         return WorkflowRunResult(
             classify(run),
             run.run_id,
             run.workflow_id,
             run,
-            events,
-            len(events),
+            kept,
+            len(stored),
+            truncated,
             detail="existing run",
         )
 
@@ -198,10 +204,36 @@ class WorkflowRuntime:
         run = claim.run
         if claim.kind == "not-claimable":
             kind: RunResultKind = "not-waiting" if run.is_terminal else "not-claimable"
+            if run.is_terminal and await self._already_delivered(run_id, **delivery):
+                kind = "duplicate"  # a redelivery after the run ended is still a no-op
             return WorkflowRunResult(kind, run_id, run.workflow_id, run)
         workflow = await self.catalog.get(run.workflow_id)
         history = [s.event for s in claim.events or ()]
         return await drive_claimed_run(self.store, workflow, run, history, opts, **delivery)
+
+    async def _already_delivered(
+        self,
+        run_id: str,
+        *,
+        signal_delivery: SignalDelivery | None = None,
+        approval: ApprovalResult | None = None,
+    ) -> bool:
+        for stored in await self.store.read_events(run_id):
+            event = stored.event
+            if (
+                signal_delivery is not None
+                and isinstance(event, SignalResolved)
+                and event.signal_id == signal_delivery.signal_id
+                and event.name == signal_delivery.name
+            ):
+                return True
+            if (
+                approval is not None
+                and isinstance(event, ApprovalResolved)
+                and event.approval_id == approval.approval_id
+            ):
+                return event.approved == approval.approved and event.feedback == approval.feedback
+        return False
 
     async def deliver_signal(
         self,
