@@ -204,3 +204,49 @@ async def test_starting_an_existing_run_id_attaches_instead_of_running_again(
     assert second_outcome.kind == "attached"
     assert runs == 1
     assert len(await store.get_events("order-1")) == 1
+
+
+async def test_recover_after_a_crash_between_terminal_append_and_state_update(
+    store: InMemoryRunStore,
+) -> None:
+    # Regression: the run used to be driven again and got a second RUN_FINISHED.
+    calls = 0
+
+    def work() -> int:
+        nonlocal calls
+        calls += 1
+        return 5
+
+    @create_workflow("terminal-crash").handler
+    async def wf(ctx: Ctx) -> int:
+        return await ctx.step("s", work)
+
+    await run_workflow(workflow=wf, run_store=store, run_id="r").result()
+    crashed = await crashed_copy(store, "r", keep=2)  # log complete, snapshot says running
+    events, outcome = await collect(
+        run_workflow(workflow=wf, run_store=crashed, run_id="r", recover=True)
+    )
+    assert outcome.kind == "attached"
+    assert outcome.output == 5
+    assert calls == 1
+    assert types(await crashed.get_events("r")) == ["STEP_FINISHED", "RUN_FINISHED"]
+    state = await crashed.get_run_state("r")
+    assert state is not None
+    assert (state.status, state.output) == ("finished", 5)
+    assert first(events, "RUN_FINISHED").output == 5
+
+
+async def test_recover_after_a_crash_recording_a_cancellation(store: InMemoryRunStore) -> None:
+    from tanstack_workflow.core import WorkflowCancelled
+
+    @create_workflow("cancel-crash").handler
+    async def wf(ctx: Ctx) -> None:
+        raise WorkflowCancelled("stop")
+
+    await run_workflow(workflow=wf, run_store=store, run_id="r").result()
+    crashed = await crashed_copy(store, "r", keep=1)
+    outcome = await run_workflow(workflow=wf, run_store=crashed, run_id="r", recover=True).result()
+    assert (outcome.kind, outcome.code) == ("attached", "cancelled")
+    state = await crashed.get_run_state("r")
+    assert state is not None
+    assert state.status == "aborted"

@@ -136,6 +136,8 @@ async def drive_workflow(
             )
         if history is None:
             history = await run_store.get_events(run_id)
+        if not run_state.is_terminal:
+            run_state = await _settle_terminal(run_store, run_state, history, clock)
         if attach or run_state.is_terminal:
             return _attach(sink, clock, run_state, history, thread_id)
         selected = workflow.for_version(run_state.workflow_version)
@@ -203,6 +205,29 @@ async def drive_workflow(
         cancellation=cancellation or CancellationSignal(),
         thread_id=thread_id,
     )
+
+
+async def _settle_terminal(
+    run_store: RunStore, run: RunState, history: Sequence[WorkflowEvent], clock: Clock
+) -> RunState:
+    """``run`` made terminal when its log already ends the run.
+
+    A writer without ``commit_transition`` that crashed between appending RUN_FINISHED
+    (or RUN_ERRORED) and storing the state leaves a stale snapshot; driving the run
+    again would append a second terminal event.
+    """
+    terminal = next((e for e in reversed(history) if isinstance(e, RunFinished | RunErrored)), None)
+    if terminal is None:
+        return run
+    if isinstance(terminal, RunFinished):
+        settled = run_state_update(run, clock, status="finished", output=terminal.output)
+    else:
+        status = "aborted" if terminal.code == "cancelled" else "errored"
+        settled = run_state_update(
+            run, clock, status=status, error=terminal.error, error_code=terminal.code
+        )
+    await run_store.set_run_state(run.run_id, settled)
+    return settled
 
 
 def _check_delivery(
