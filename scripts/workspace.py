@@ -49,6 +49,7 @@ class Package:
 PACKAGES = [
     Package(dir="workflow-core", module="core", extras=("otel",)),
     Package(dir="workflow-runtime", module="runtime", extras=("contract",)),
+    Package(dir="workflow-store-d1", module="store_d1"),
 ]
 
 DEV_REQUIREMENTS = [
