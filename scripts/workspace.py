@@ -50,6 +50,7 @@ PACKAGES = [
     Package(dir="workflow-core", module="core", extras=("otel",)),
     Package(dir="workflow-runtime", module="runtime", extras=("contract",)),
     Package(dir="workflow-store-d1", module="store_d1"),
+    Package(dir="workflow-store-postgres", module="store_postgres", extras=("binary", "test")),
 ]
 
 DEV_REQUIREMENTS = [

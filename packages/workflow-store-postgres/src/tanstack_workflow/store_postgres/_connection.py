@@ -1,0 +1,136 @@
+"""How the store reaches Postgres: a pool it owns, a caller's pool, or one connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg import errors
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from tanstack_workflow.runtime import StoreSchemaError
+
+MIGRATE_HINT = (
+    "apply the store's migration first: "
+    '`python -m tanstack_workflow.store_postgres migrate --database-url "$DATABASE_URL"` '
+    '(or psql -f "$(python -m tanstack_workflow.store_postgres migration-path)"); '
+    "tests and demos may call `await store.ensure_schema()`"
+)
+
+# What an unmigrated or outdated database answers: missing table, column or schema.
+_SCHEMA_ERRORS = (errors.UndefinedTable, errors.UndefinedColumn, errors.InvalidSchemaName)
+
+ConnectionSource = str | AsyncConnectionPool[Any] | psycopg.AsyncConnection[Any]
+
+
+def schema_error(exc: psycopg.Error, where: str) -> StoreSchemaError:
+    """The error a store pointed at an unmigrated database raises."""
+    detail = exc.diag.message_primary or str(exc)
+    return StoreSchemaError(
+        f"Postgres workflow store schema missing or outdated in {where}: {detail}; {MIGRATE_HINT}"
+    )
+
+
+class Connector:
+    """Runs one statement at a time on a connection from ``source``.
+
+    * a conninfo string: the store owns an ``AsyncConnectionPool`` (autocommit, statements
+      prepared on first use), opened on first use and closed by ``close()``;
+    * an ``AsyncConnectionPool``: connections are borrowed per statement; the caller
+      configures and closes the pool;
+    * an ``AsyncConnection``: used by one statement at a time (an ``asyncio.Lock``);
+      the caller closes it.
+
+    Autocommit connections cost one round trip per statement. A connection that is not
+    autocommit works too, at the price of a COMMIT after each statement.
+    """
+
+    def __init__(self, source: ConnectionSource, *, where: str) -> None:
+        self._where = where
+        self._owned = isinstance(source, str)
+        self._opened = False
+        self._open_lock = asyncio.Lock()
+        self._conn_lock = asyncio.Lock()
+        self._pool: AsyncConnectionPool[Any] | None = None
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        if isinstance(source, str):
+            self._pool = AsyncConnectionPool(
+                source,
+                min_size=1,
+                max_size=10,
+                kwargs={"autocommit": True, "prepare_threshold": 0},
+                open=False,
+                name="tanstack-workflow-store-postgres",
+            )
+        elif isinstance(source, AsyncConnectionPool):
+            self._pool = source
+            self._opened = True
+        elif isinstance(source, psycopg.AsyncConnection):
+            self._conn = source
+        else:
+            raise TypeError(
+                "create_postgres_workflow_store() takes a conninfo string, a "
+                "psycopg_pool.AsyncConnectionPool or a psycopg.AsyncConnection, "
+                f"not {type(source).__name__} (the store is async: use the Async* classes)"
+            )
+
+    @property
+    def owns_pool(self) -> bool:
+        """True when the store created the pool (from a conninfo string)."""
+        return self._owned
+
+    async def _ensure_open(self) -> None:
+        if self._opened:
+            return
+        async with self._open_lock:
+            if not self._opened:
+                assert self._pool is not None
+                await self._pool.open(wait=True, timeout=30.0)
+                self._opened = True
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection for one unit of work (committed at the end if not autocommit)."""
+        if self._conn is not None:
+            # Leaves the connection idle: commit on success, roll back on error.
+            async with self._conn_lock, _transaction_end(self._conn):
+                yield self._conn
+            return
+        await self._ensure_open()
+        assert self._pool is not None
+        async with self._pool.connection() as conn:
+            yield conn
+
+    async def fetch(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run one statement; return its rows as dicts (empty without a result set)."""
+        try:
+            async with self.connection() as conn:
+                cur = conn.cursor(row_factory=dict_row)
+                await cur.execute(query, params)
+                return await cur.fetchall() if cur.description is not None else []
+        except _SCHEMA_ERRORS as exc:
+            raise schema_error(exc, self._where) from exc
+
+    async def close(self) -> None:
+        """Close the pool if the store owns it."""
+        if self._owned and self._pool is not None and self._opened:
+            await self._pool.close()
+
+
+@asynccontextmanager
+async def _transaction_end(conn: psycopg.AsyncConnection[Any]) -> AsyncIterator[None]:
+    try:
+        yield
+    except BaseException:
+        if not conn.autocommit and not conn.closed:
+            # The original error matters more than a failed rollback.
+            with contextlib.suppress(psycopg.Error):
+                await conn.rollback()
+        raise
+    if not conn.autocommit:
+        await conn.commit()
