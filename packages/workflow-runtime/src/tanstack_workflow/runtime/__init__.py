@@ -3,7 +3,15 @@
 from .__about__ import __version__
 from ._adapter import RunStoreAdapter, create_run_store_adapter
 from ._driver import RunResultKind, SignalRejectedError, WorkflowRunResult
-from ._host import HostSweepError, HostSweepOptions, resolve_runtime, run_host_sweep
+from ._host import (
+    HostSweepError,
+    HostSweepKwargs,
+    HostSweepOptions,
+    RuntimeOrFactory,
+    resolve_runtime,
+    run_host_sweep,
+)
+from ._host_asgi import HostSweepApp, create_host_sweep_asgi_app
 from ._materialize import MaterializedWorkflowSchedule, materialize_workflow_schedules
 from ._memory import (
     InMemoryWorkflowExecutionStore,
@@ -50,7 +58,9 @@ __all__ = [
     "ClaimRunResult",
     "CreateRunResult",
     "DeliveryResult",
+    "HostSweepApp",
     "HostSweepError",
+    "HostSweepKwargs",
     "HostSweepOptions",
     "InMemoryWorkflowExecutionStore",
     "LoadedExecution",
@@ -64,6 +74,7 @@ __all__ = [
     "RunSummary",
     "RunTimeline",
     "RunTransition",
+    "RuntimeOrFactory",
     "ScheduleBucket",
     "ScheduleRecord",
     "ScheduleSpec",
@@ -88,6 +99,7 @@ __all__ = [
     "check_limit",
     "check_run_id",
     "check_storable",
+    "create_host_sweep_asgi_app",
     "create_run_store_adapter",
     "cron",
     "define_workflow_runtime",

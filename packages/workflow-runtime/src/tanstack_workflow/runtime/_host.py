@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
-from tanstack_workflow.core import system_clock
+from tanstack_workflow.core import WorkflowValidationError, system_clock
 
 from ._materialize import materialize_workflow_schedules
 from ._runtime import WorkflowRuntime, new_lease_owner
 from ._schedules import DEFAULT_CRON_LOOKBACK_MS
+from ._validation import check_limit
 
 _log = logging.getLogger("tanstack_workflow.runtime.host")
 
@@ -41,6 +42,42 @@ class HostSweepOptions:
     materialize_schedules: bool = True
     cron_lookback_ms: int = DEFAULT_CRON_LOOKBACK_MS
 
+    def __post_init__(self) -> None:
+        # Checked when an adapter is created, so a bad option fails at import time
+        # instead of on the first cron tick.
+        for name in ("now", "limit", "max_scheduled_runs", "max_timers", "max_events"):
+            value = getattr(self, name)
+            if value is not None:
+                check_limit(value, name)
+        for name in ("max_duration_ms", "lease_ms"):
+            value = getattr(self, name)
+            if value is not None:
+                check_limit(value, name, minimum=1)
+        check_limit(self.cron_lookback_ms, "cron_lookback_ms")
+        owner: object = self.lease_owner
+        if owner is not None and not callable(owner) and not (isinstance(owner, str) and owner):
+            raise WorkflowValidationError("lease_owner", "must be a non-empty string or a callable")
+
+
+class HostSweepKwargs(TypedDict, total=False):
+    """``HostSweepOptions`` as keyword arguments, for adapters' ``**options`` signatures.
+
+    Lists the same names as ``HostSweepOptions`` (a test keeps the two in step).
+    """
+
+    now: int | None
+    lease_owner: LeaseOwnerOption
+    limit: int | None
+    max_scheduled_runs: int | None
+    max_timers: int | None
+    max_duration_ms: int | None
+    lease_ms: int | None
+    include_events: bool
+    max_events: int | None
+    include_sweep_result: bool
+    materialize_schedules: bool
+    cron_lookback_ms: int
+
 
 async def resolve_runtime(runtime: RuntimeOrFactory, *context: Any) -> WorkflowRuntime:
     """A runtime, or what a (sync or async) factory builds from the host's context."""
@@ -55,27 +92,36 @@ async def resolve_runtime(runtime: RuntimeOrFactory, *context: Any) -> WorkflowR
 
 
 async def run_host_sweep(
-    runtime: WorkflowRuntime, options: HostSweepOptions, *, host: str = "host"
+    runtime: RuntimeOrFactory,
+    options: HostSweepOptions,
+    *,
+    host: str = "host",
+    context: Sequence[Any] = (),
 ) -> dict[str, Any]:
     """Materialize schedules, run one bounded sweep, return the compact JSON summary.
 
-    ``{ok, now, leaseOwner, materialized, summary, deadlineReached, remainingMayExist}``
-    plus ``sweep`` when ``include_sweep_result``. Raises ``HostSweepError`` on failure
-    with a message that names the failing phase but carries no payloads.
+    ``runtime`` may be a factory; it is called with ``context`` (the host's invocation
+    arguments). Returns ``{ok, now, leaseOwner, materialized, summary, deadlineReached,
+    remainingMayExist}`` plus ``sweep`` when ``include_sweep_result``. Raises
+    ``HostSweepError`` on failure with a message that names the failing phase and the
+    exception type but carries no payloads.
     """
-    now = options.now if options.now is not None else system_clock()
-    owner = options.lease_owner() if callable(options.lease_owner) else options.lease_owner
-    owner = owner or new_lease_owner(host)
-    phase = "materialize"
+    phase = "runtime"
     try:
+        resolved = await resolve_runtime(runtime, *context)
+        now = options.now if options.now is not None else system_clock()
+        phase = "lease owner"
+        owner = options.lease_owner() if callable(options.lease_owner) else options.lease_owner
+        owner = owner or new_lease_owner(host)
+        phase = "materialize"
         materialized = 0
         if options.materialize_schedules:
             done = await materialize_workflow_schedules(
-                runtime, now=now, cron_lookback_ms=options.cron_lookback_ms
+                resolved, now=now, cron_lookback_ms=options.cron_lookback_ms
             )
             materialized = sum(1 for m in done if m.kind == "materialized")
         phase = "sweep"
-        result = await runtime.sweep(
+        result = await resolved.sweep(
             now=now,
             limit=options.limit,
             max_scheduled_runs=options.max_scheduled_runs,
