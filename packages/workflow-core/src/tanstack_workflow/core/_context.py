@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ._retry import RetryLike
 from ._run_state import WorkflowMetadata
@@ -204,18 +204,39 @@ class WorkflowContext(Generic[InputT, StateT]):
     def _extend(self, fields: Mapping[str, Any]) -> None:
         self._extensions.update(fields)
 
+    # Two overloads so a type checker solves T from both ``async def`` and plain
+    # functions; a single ``Callable[..., T | Awaitable[T]]`` leaves T ambiguous.
+    @overload
     async def step(
         self,
         id: str,
-        fn: Callable[..., T | Awaitable[T]],
+        fn: Callable[..., Awaitable[T]],
         *,
         retry: RetryLike | None = None,
         timeout_ms: int | None = None,
         meta: WorkflowMetadata | None = None,
-    ) -> T:
+    ) -> T: ...
+    @overload
+    async def step(
+        self,
+        id: str,
+        fn: Callable[..., T],
+        *,
+        retry: RetryLike | None = None,
+        timeout_ms: int | None = None,
+        meta: WorkflowMetadata | None = None,
+    ) -> T: ...
+    async def step(
+        self,
+        id: str,
+        fn: Callable[..., Any],
+        *,
+        retry: RetryLike | None = None,
+        timeout_ms: int | None = None,
+        meta: WorkflowMetadata | None = None,
+    ) -> Any:
         """Run ``fn`` once, durably; replay returns its recorded result (or error)."""
-        result: T = await self._replayer.step(id, fn, retry=retry, timeout_ms=timeout_ms, meta=meta)
-        return result
+        return await self._replayer.step(id, fn, retry=retry, timeout_ms=timeout_ms, meta=meta)
 
     async def sleep(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast, overload
 
 from pydantic import BaseModel
 
@@ -102,9 +102,13 @@ class MiddlewareBuilder(Generic[ExtT]):
         return Middleware(fn, self._provides, self._fields)
 
 
+@overload
+def create_middleware(provides: type[ExtT]) -> MiddlewareBuilder[ExtT]: ...
+@overload
 def create_middleware(
-    provides: type[ExtT] | Sequence[str] | None = None,
-) -> MiddlewareBuilder[ExtT]:
+    provides: Sequence[str] | None = None,
+) -> MiddlewareBuilder[dict[str, Any]]: ...
+def create_middleware(provides: Any = None) -> MiddlewareBuilder[Any]:
     """Start a middleware definition.
 
     ``provides`` declares the fields the middleware adds to ``ctx`` (a TypedDict,
