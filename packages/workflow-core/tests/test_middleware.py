@@ -269,3 +269,28 @@ def test_provides_accepts_both_typeddict_flavours() -> None:
 
 async def _noop(ctx: Ctx, next: NextFn) -> Any:
     return await next()
+
+
+async def test_primitives_called_from_middleware_are_recorded_and_replayed(
+    store: InMemoryRunStore,
+) -> None:
+    async def stamp(ctx: Ctx, next: NextFn) -> Any:
+        return await next(started_at=await ctx.now(id="mw-started"))
+
+    mw = create_middleware(["started_at"]).server(stamp)
+    seen: list[int] = []
+
+    @create_workflow("mw-primitive").middleware([mw]).handler
+    async def wf(ctx: Ctx) -> None:
+        seen.append(ctx.started_at)
+        await ctx.approve(title="go?", id="gate")
+
+    await run_workflow(workflow=wf, run_store=store, run_id="r").result()
+    outcome = await run_workflow(
+        workflow=wf, run_store=store, run_id="r", approval=ApprovalResult(True, "r:gate")
+    ).result()
+    assert outcome.kind == "finished"
+    assert len(seen) == 2
+    assert seen[0] == seen[1]
+    log = await store.get_events("r")
+    assert [e.type for e in log][0] == "NOW_RECORDED"
