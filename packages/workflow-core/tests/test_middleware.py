@@ -293,4 +293,4 @@ async def test_primitives_called_from_middleware_are_recorded_and_replayed(
     assert len(seen) == 2
     assert seen[0] == seen[1]
     log = await store.get_events("r")
-    assert [e.type for e in log][0] == "NOW_RECORDED"
+    assert log[0].type == "NOW_RECORDED"
