@@ -159,7 +159,6 @@ async def test_unconditional_yield_resumes_on_the_next_sweep(
     assert first.kind == "paused"
     assert first.run is not None
     assert first.run.wake_at == T0 + 1
-    assert (await runtime.sweep(now=T0)).timers == []
     swept = await runtime.sweep(now=T0 + 1)
     assert [r.kind for r in swept.timers] == ["completed"]
     assert swept.timers[0].run is not None

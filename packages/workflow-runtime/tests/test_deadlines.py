@@ -41,7 +41,8 @@ async def test_wait_deadline_arms_a_timer_that_fires(
     assert started.run.wake_kind == "deadline"
     assert started.run.wake_step_id == "reply"
 
-    assert (await runtime.sweep(now=DEADLINE - 1)).timers == []
+    # a sweep's clock starts at its ``now`` and advances with real time: keep a margin
+    assert (await runtime.sweep(now=DEADLINE - 1_000)).timers == []
     fired = await runtime.sweep(now=DEADLINE)
     assert [r.kind for r in fired.timers] == ["completed"]
     run = await store.load_run("w")
@@ -139,7 +140,8 @@ async def test_approval_deadline_fires(store: InMemoryWorkflowExecutionStore) ->
     assert started.run is not None
     assert started.run.wake_at == DEADLINE
     assert started.run.wake_kind == "deadline"
-    assert (await runtime.sweep(now=DEADLINE - 1)).timers == []
+    # a sweep's clock starts at its ``now`` and advances with real time: keep a margin
+    assert (await runtime.sweep(now=DEADLINE - 1_000)).timers == []
     fired = await runtime.sweep(now=DEADLINE)
     assert [r.kind for r in fired.timers] == ["completed"]
     run = await store.load_run("a")

@@ -107,7 +107,7 @@ async def test_crashed_driver_is_recovered_after_lease_expiry(
         now=T0,
     )
 
-    before_expiry = await runtime.sweep(now=T0 + 29_999)
+    before_expiry = await runtime.sweep(now=T0 + 29_000)
     assert before_expiry.recovered == []
     blocked = await runtime.start_run(workflow_id="pipeline", run_id="c", now=T0 + 1)
     assert blocked.detail == "existing run"  # attaching never steals the lease
@@ -178,7 +178,7 @@ async def test_driver_killed_mid_step_is_recovered(
     assert run.lease_owner is not None
 
     second = runtime_for(store, {"flow": flow})
-    assert (await second.sweep(now=T0 + 9_999)).recovered == []
+    assert (await second.sweep(now=T0 + 9_000)).recovered == []
     swept = await second.sweep(now=T0 + 10_000)
     assert [r.kind for r in swept.recovered] == ["completed"]
     assert calls.counts == {"first": 1}

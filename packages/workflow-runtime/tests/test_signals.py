@@ -48,7 +48,12 @@ async def test_sleep_is_resumed_by_sweep_only_once_due(
     assert started.run.wake_at == T0 + 60_000
     assert started.run.wake_kind == "timer"
 
-    early = await runtime.sweep(now=T0 + 59_999)
+    # exactly at the boundary, at store level (no clock involved)...
+    assert (
+        await store.claim_due_timers(now=T0 + 59_999, limit=10, lease_owner="x", lease_ms=1) == []
+    )
+    # ...and through a sweep, whose clock starts at ``now`` and advances with real time
+    early = await runtime.sweep(now=T0 + 59_000)
     assert early.timers == []
     assert early.summary.timers == {}
     assert (await store.load_run("s1")).status == "paused"  # type: ignore[union-attr]
