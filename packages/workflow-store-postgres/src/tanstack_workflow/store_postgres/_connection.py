@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from psycopg import errors
 from psycopg.rows import dict_row
+from psycopg.types.numeric import Int8BinaryDumper, Int8Dumper
 from psycopg_pool import AsyncConnectionPool
 
 from tanstack_workflow.runtime import StoreSchemaError
@@ -58,12 +59,14 @@ class Connector:
         self._conn_lock = asyncio.Lock()
         self._pool: AsyncConnectionPool[Any] | None = None
         self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._conninfo = source if isinstance(source, str) else ""
         if isinstance(source, str):
             self._pool = AsyncConnectionPool(
                 source,
                 min_size=1,
                 max_size=10,
                 kwargs={"autocommit": True, "prepare_threshold": 0},
+                configure=_configure,
                 open=False,
                 name="tanstack-workflow-store-postgres",
             )
@@ -90,6 +93,10 @@ class Connector:
         async with self._open_lock:
             if not self._opened:
                 assert self._pool is not None
+                # One direct connection first: a wrong URL, password or database fails
+                # now with the server's own message instead of a pool timeout later.
+                probe = await psycopg.AsyncConnection.connect(self._conninfo)
+                await probe.close()
                 await self._pool.open(wait=True, timeout=30.0)
                 self._opened = True
 
@@ -120,6 +127,13 @@ class Connector:
         """Close the pool if the store owns it."""
         if self._owned and self._pool is not None and self._opened:
             await self._pool.close()
+
+
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    # Every int as int8: otherwise psycopg types each int parameter by its value
+    # (int2/int4/int8) and one statement becomes several prepared statements.
+    conn.adapters.register_dumper(int, Int8Dumper)
+    conn.adapters.register_dumper(int, Int8BinaryDumper)
 
 
 @asynccontextmanager
