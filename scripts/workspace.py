@@ -51,6 +51,8 @@ PACKAGES = [
     Package(dir="workflow-runtime", module="runtime", extras=("contract",)),
     Package(dir="workflow-store-d1", module="store_d1"),
     Package(dir="workflow-store-postgres", module="store_postgres", extras=("binary", "test")),
+    Package(dir="workflow-cloudflare", module="cloudflare"),
+    Package(dir="workflow-railway", module="railway"),
 ]
 
 DEV_REQUIREMENTS = [
@@ -62,6 +64,8 @@ DEV_REQUIREMENTS = [
     "ruff>=0.5",
     "opentelemetry-sdk",
     "types-croniter",
+    "httpx>=0.27",  # the HTTP host adapters' tests call a real server
+    "uvicorn>=0.30",
 ]
 
 LINT_PATHS = ["packages", "scripts", "examples", "tests-contract"]
