@@ -322,3 +322,37 @@ async def test_memory_stays_flat_without_events() -> None:
     kept_retained, _, kept = await _sweep_growth(100, include_events=True)
     assert len(kept.timers) == 100
     assert kept_retained > big_retained
+
+
+async def test_a_run_of_an_unregistered_workflow_fails_only_itself(
+    store: InMemoryWorkflowExecutionStore,
+) -> None:
+    @create_workflow("retired").handler
+    async def retired(ctx):  # type: ignore[no-untyped-def]
+        await ctx.sleep_until(T0 + 500)
+        return None
+
+    old = runtime_for(store, {"nap": nap, "retired": retired})
+    await old.start_run(workflow_id="retired", run_id="r", now=T0)
+    await start_sleepers(old, 2)
+    await abandon(store, 1, "retired")
+
+    current = runtime_for(store, {"nap": nap})  # "retired" was removed in a deploy
+    result = await current.sweep(now=WAKE, lease_ms=10_000)
+    assert result.summary.recovered == {"errored": 1}
+    assert result.summary.timers == {"errored": 1, "completed": 2}
+    failed = [r for r in result.timers if r.kind == "errored"]
+    assert failed[0].run_id == "r"
+    assert "UnknownWorkflowError" in (failed[0].detail or "")
+    stuck = await store.load_run("r")
+    assert stuck is not None
+    assert stuck.status == "paused"  # untouched, and held until its lease lapses
+    assert (await current.sweep(now=WAKE + 5_000)).summary.timers == {}
+    retried = await current.sweep(now=WAKE + 11_000, lease_ms=10_000)
+    assert retried.summary.timers == {"errored": 1}
+    assert retried.summary.recovered == {"errored": 1}
+    # registering it again lets a later sweep finish the run
+    again = runtime_for(store, {"nap": nap, "retired": retired})
+    done = await again.sweep(now=WAKE + 30_000)
+    assert done.summary.recovered == {"paused": 1}  # recovered, then slept until T0 + 500...
+    assert done.summary.timers == {"completed": 2}  # ...which is already due

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tanstack_workflow.core import SignalDelivery, WorkflowValidationError, validate_input
+from tanstack_workflow.core import (
+    SignalDelivery,
+    WorkflowDefinitionError,
+    WorkflowValidationError,
+    validate_input,
+)
 
 from ._driver import DriveOptions, Publisher, WorkflowRunResult, classify, drive_claimed_run
 from ._models import ScheduleBucket, TimerWakeup, WorkflowExecution
@@ -16,6 +22,8 @@ from ._validation import check_limit
 
 if TYPE_CHECKING:
     from ._runtime import WorkflowRuntime
+
+_log = logging.getLogger("tanstack_workflow.runtime")
 
 DEFAULT_SWEEP_LIMIT = 25
 TERMINAL = ("finished", "errored", "aborted")
@@ -170,13 +178,32 @@ def _budget_low(opts: DriveOptions) -> bool:
     return opts.deadline is not None and opts.deadline - opts.clock() <= opts.min_yield_remaining_ms
 
 
+async def _isolated(
+    drive: Callable[[Any], Awaitable[WorkflowRunResult]], item: Any
+) -> WorkflowRunResult:
+    """Drive one claimed item; a definition problem (workflow not registered here, a
+    loader failing) fails that item only, so one bad run cannot fail every sweep."""
+    try:
+        return await drive(item)
+    except WorkflowDefinitionError as exc:
+        _log.warning("sweep could not drive run %s: %s", item.run_id, exc)
+        return WorkflowRunResult(
+            "errored",
+            item.run_id,
+            item.workflow_id,
+            detail=f"{type(exc).__name__}: {exc} (left leased; retried once the lease expires)",
+        )
+
+
 async def _drive_all(
     self: WorkflowRuntime,
     items: Sequence[Any],
     drive: Callable[[Any], Awaitable[WorkflowRunResult]],
     phase: _Phase,
 ) -> None:
-    results = await asyncio.gather(*(drive(item) for item in items), return_exceptions=True)
+    results = await asyncio.gather(
+        *(_isolated(drive, item) for item in items), return_exceptions=True
+    )
     errors = [r for r in results if isinstance(r, BaseException)]
     for item in results:
         if isinstance(item, WorkflowRunResult):
@@ -234,7 +261,7 @@ async def _schedule_batch(
         now=opts.clock(), limit=batch, lease_owner=opts.lease_owner, lease_ms=opts.lease_ms
     )
     for bucket in buckets:  # sequential: overlap checks look at the schedule's previous run
-        phase.add(await _start_bucket(self, opts, bucket))
+        phase.add(await _isolated(lambda b: _start_bucket(self, opts, b), bucket))
     return len(buckets)
 
 
