@@ -132,6 +132,9 @@ async def test_duplicate_signal_while_still_paused_later(
     dup = await runtime.deliver_signal(run_id="t", signal_id="s1", name="ping", payload=1, now=T0)
     two = await runtime.deliver_signal(run_id="t", signal_id="s2", name="ping", payload=2, now=T0)
     assert (one.kind, dup.kind, two.kind) == ("paused", "duplicate", "completed")
+    assert dup.run is not None
+    assert dup.run.lease_owner is None
+    assert dup.run.status == "paused"
     assert two.run is not None
     assert two.run.output == [1, 2]
 
@@ -144,6 +147,8 @@ async def test_wrong_signal_name_is_not_waiting(store: InMemoryWorkflowExecution
         run_id="w1", signal_id="x", name="cancelled", payload=None, now=T0 + 1
     )
     assert result.kind == "not-waiting"
+    assert result.run is not None
+    assert result.run.lease_owner is None  # the result reports the released lease
     after = await store.load_run("w1")
     assert after is not None
     assert after.status == "paused"

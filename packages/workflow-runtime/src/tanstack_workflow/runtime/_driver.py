@@ -177,17 +177,18 @@ async def _heartbeat(store: WorkflowExecutionStore, run_id: str, options: DriveO
 
 
 def _execution_after(run: WorkflowExecution, outcome: WorkflowOutcome) -> WorkflowExecution:
+    # By the time this is reported the driver has let go of the lease, through the final
+    # transition or ``release_run_lease``: never report the lease as still held.
     if outcome.run is None or not outcome.persisted:
-        return run
+        return run.model_copy(update={"lease_owner": None, "lease_expires_at": None})
     transition = RunTransition.from_run_state(outcome.run)
-    released = transition.releases_lease
     return WorkflowExecution(
         **outcome.run.model_dump(),
         wake_at=transition.wake_at,
         wake_kind=transition.wake_kind,
         wake_step_id=transition.wake_step_id,
-        lease_owner=None if released else run.lease_owner,
-        lease_expires_at=None if released else run.lease_expires_at,
+        lease_owner=None,
+        lease_expires_at=None,
         next_index=outcome.next_index,
     )
 
