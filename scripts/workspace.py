@@ -53,6 +53,8 @@ PACKAGES = [
     Package(dir="workflow-store-postgres", module="store_postgres", extras=("binary", "test")),
     Package(dir="workflow-cloudflare", module="cloudflare"),
     Package(dir="workflow-railway", module="railway"),
+    Package(dir="workflow-netlify", module="netlify"),
+    Package(dir="workflow-vercel", module="vercel"),
 ]
 
 DEV_REQUIREMENTS = [
