@@ -301,3 +301,47 @@ async def test_signal_to_finished_run_is_not_waiting(
         run_id="w1", signal_id="s2", name="shipped", payload=payload, now=T0
     )
     assert late.kind == "not-waiting"
+
+
+async def test_step_id_targets_one_wait(store: InMemoryWorkflowExecutionStore) -> None:
+    @create_workflow("targeted").handler
+    async def targeted(ctx):  # type: ignore[no-untyped-def]
+        return await ctx.wait_for_event("answer", id="question-2")
+
+    runtime = runtime_for(store, {"targeted": targeted})
+    await runtime.start_run(workflow_id="targeted", run_id="t", now=T0)
+    wrong = await runtime.deliver_signal(
+        run_id="t", signal_id="a", name="answer", payload=1, step_id="question-1", now=T0
+    )
+    assert wrong.kind == "not-waiting"
+    right = await runtime.deliver_signal(
+        run_id="t", signal_id="b", name="answer", payload=2, step_id="question-2", now=T0
+    )
+    assert right.kind == "completed"
+    assert right.run is not None
+    assert right.run.output == 2
+
+
+async def test_signal_to_a_stale_running_run_is_not_waiting(
+    store: InMemoryWorkflowExecutionStore,
+) -> None:
+    runtime = runtime_for(store, build(Calls()))
+    await store.create_run(
+        run_id="stale",
+        workflow_id="shipping",
+        workflow_version=None,
+        input=None,
+        now=T0,
+        lease_owner="dead",
+        lease_ms=10,
+    )
+    result = await runtime.deliver_signal(
+        run_id="stale", signal_id="s", name="shipped", payload=None, now=T0 + 100
+    )
+    assert result.kind == "not-waiting"
+    run = await store.load_run("stale")
+    assert run is not None
+    assert run.status == "running"
+    assert run.lease_owner is None  # released, so the next sweep recovers it
+    swept = await runtime.sweep(now=T0 + 200)
+    assert [r.kind for r in swept.recovered] == ["paused"]

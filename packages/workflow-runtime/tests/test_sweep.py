@@ -231,7 +231,7 @@ async def test_concurrency_bounds_parallel_step_execution(
         nonlocal active, peak
         active += 1
         peak = max(peak, active)
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
         active -= 1
 
     @create_workflow("busy").handler
