@@ -154,7 +154,7 @@ def test_a_paused_run_is_signalled_approved_and_shown_across_processes(d1: Cli) 
 
     other = d1("signal", RUN_ID, "paid", "--id", "pay-2")
     assert other.code == 1
-    assert "not-waiting" in other.err
+    assert f"not-waiting: run '{RUN_ID}' is not waiting for signal 'paid'" in other.err
 
     shown = d1("runs", "show", RUN_ID, "--json").json()
     approval_id = shown["run"]["pendingApproval"]["approvalId"]
@@ -184,7 +184,7 @@ def test_a_paused_run_is_signalled_approved_and_shown_across_processes(d1: Cli) 
 
     cancelled = d1("cancel", RUN_ID)
     assert cancelled.code == 0
-    assert "already terminal" in cancelled.out
+    assert "had already ended (status finished)" in cancelled.out
 
 
 def test_unknown_runs_exit_3(d1: Cli) -> None:
@@ -203,7 +203,11 @@ def test_unknown_runs_exit_3(d1: Cli) -> None:
 def test_runs_list_filters_and_pages(d1: Cli) -> None:
     assert d1("sweep", "--now", "900000").code == 0
     # The schedule's overlap policy is "skip": the next bucket starts once this run ended.
-    assert d1("cancel", RUN_ID, "--reason", "customer asked").code == 0
+    cancelled = d1("cancel", RUN_ID, "--reason", "customer asked")
+    assert (cancelled.code, cancelled.out.strip()) == (
+        0,
+        f"cancelled: run {RUN_ID}, status aborted",
+    )
     assert d1("sweep", "--now", "1800000").code == 0
 
     first = d1("runs", "list", "--limit", "1", "--json").json()
@@ -218,9 +222,9 @@ def test_runs_list_filters_and_pages(d1: Cli) -> None:
     human = d1("runs", "list", "--limit", "1")
     assert "more runs: --cursor " in human.out
 
-    cancelled = d1("runs", "show", RUN_ID)
-    assert "aborted (cancelled)" in cancelled.out
-    assert "[cancelled] WorkflowCancelled: customer asked" in cancelled.out
+    shown = d1("runs", "show", RUN_ID)
+    assert "aborted (cancelled)" in shown.out
+    assert "[cancelled] WorkflowCancelled: customer asked" in shown.out
 
 
 def test_schedules_list_joins_registrations_and_the_store(d1: Cli) -> None:

@@ -193,7 +193,7 @@ def format_result(result: WorkflowRunResult) -> str:
         parts.append(f"status {result.run.status}")
         if result.run.status == "paused":
             parts.append(f"waiting for {describe_awaiting(result.run.awaiting)}")
-    if result.detail:
+    if result.detail and result.detail != result.kind:
         parts.append(result.detail)
     return ", ".join(parts)
 

@@ -230,11 +230,15 @@ async def _runs_show(runtime: WorkflowRuntime, args: argparse.Namespace) -> Outp
     return format_timeline(timeline), timeline.to_wire()
 
 
-def _delivery_output(result: WorkflowRunResult) -> Output:
+def _delivery_output(result: WorkflowRunResult, what: str) -> Output:
     if result.kind == "not-found":
         raise _CommandError(EXIT_NOT_FOUND, f"run {result.run_id!r} not found")
     if result.kind in ("not-waiting", "not-claimable"):
-        reason = "is not waiting for it" if result.kind == "not-waiting" else "is busy"
+        reason = (
+            f"is not waiting for {what}"
+            if result.kind == "not-waiting"
+            else "is being driven by another worker; try again"
+        )
         raise _CommandError(
             EXIT_FAILURE, f"{result.kind}: run {result.run_id!r} {reason}; nothing delivered"
         )
@@ -250,7 +254,7 @@ async def _signal(runtime: WorkflowRuntime, args: argparse.Namespace) -> Output:
         step_id=args.step_id,
         include_events=False,
     )
-    return _delivery_output(result)
+    return _delivery_output(result, f"signal {args.name!r}")
 
 
 async def _approve(runtime: WorkflowRuntime, args: argparse.Namespace) -> Output:
@@ -263,14 +267,19 @@ async def _approve(runtime: WorkflowRuntime, args: argparse.Namespace) -> Output
         },
         include_events=False,
     )
-    return _delivery_output(result)
+    return _delivery_output(result, f"approval {args.approval_id!r}")
 
 
 async def _cancel(runtime: WorkflowRuntime, args: argparse.Namespace) -> Output:
     result = await runtime.cancel_run(run_id=args.run_id, reason=args.reason)
     if result.kind == "not-found":
         raise _CommandError(EXIT_NOT_FOUND, f"run {args.run_id!r} not found")
-    return format_result(result), result.to_wire()
+    status = result.run.status if result.run else "unknown"
+    if result.detail == "cancelled":
+        text = f"cancelled: run {args.run_id}, status {status}"
+    else:
+        text = f"not cancelled: run {args.run_id} had already ended (status {status})"
+    return text, result.to_wire()
 
 
 async def _schedules_list(runtime: WorkflowRuntime, args: argparse.Namespace) -> Output:
