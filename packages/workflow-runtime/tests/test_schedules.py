@@ -57,6 +57,10 @@ def test_cron_validation() -> None:
     for bad in ("not a cron", "61 * * * *", "", "* * *"):
         with pytest.raises(WorkflowDefinitionError, match="cron expression"):
             cron(bad)
+    for seconds in ("* * * * * *", "0 0 * * * 0"):  # would never fire: refused up front
+        with pytest.raises(WorkflowDefinitionError, match="seconds field"):
+            cron(seconds)
+    assert cron("@hourly").expression == "@hourly"
     with pytest.raises(WorkflowDefinitionError, match="timezone"):
         cron("0 * * * *", timezone="Mars/Olympus_Mons")
     with pytest.raises(WorkflowDefinitionError, match="timezone"):

@@ -78,6 +78,13 @@ def cron(expression: str, timezone: str = "UTC") -> ScheduleSpec:
     """A cron schedule evaluated on ``timezone``'s wall clock (any IANA zone)."""
     if not isinstance(expression, str) or not croniter.is_valid(expression):
         raise WorkflowDefinitionError(f"invalid cron expression {expression!r}")
+    if len(expression.split()) > 5:
+        # croniter reads a sixth field as seconds; buckets are looked up at most an hour
+        # of ticks ahead, so a per-second expression would silently never fire.
+        raise WorkflowDefinitionError(
+            f"cron expression {expression!r} has a seconds field; use five fields "
+            "(minute hour day month weekday), or every.seconds(n) for sub-minute schedules"
+        )
     _zone(timezone)
     return ScheduleSpec(kind="cron", expression=expression, timezone=timezone)
 
