@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,13 @@ import pytest
 # Helper modules live beside the tests; importlib import mode does not put this
 # directory on sys.path by itself.
 sys.path.insert(0, str(Path(__file__).parent))
+
+from d1_miniflare import (
+    MiniflareD1,
+    MiniflareUnavailable,
+    node_executable,
+    running_miniflare,
+)
 
 from tanstack_workflow.store_d1 import (
     CloudflareD1WorkflowStore,
@@ -36,3 +43,14 @@ async def store(local_db: LocalD1Database) -> CloudflareD1WorkflowStore:
     store = create_cloudflare_d1_workflow_store(db=local_db)
     await store.ensure_schema()
     return store
+
+
+@pytest.fixture(scope="session")
+def miniflare() -> Iterator[MiniflareD1]:
+    """workerd's D1 behind the REST API shape, for the session; skipped without Node.js."""
+    try:
+        node_executable()
+    except MiniflareUnavailable as exc:
+        pytest.skip(str(exc))
+    with running_miniflare() as running:
+        yield running
