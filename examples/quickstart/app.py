@@ -40,7 +40,11 @@ async def fulfil_order(ctx: WorkflowContext[Order, dict[str, object]]) -> dict[s
     await ctx.sleep(timedelta(minutes=10))  # durable: the process may exit meanwhile
     shipment = await ctx.wait_for_event("shipped", schema=dict)
     decision = await ctx.approve(title=f"Refund policy check for {ctx.input.order_id}?")
-    return {"receipt": receipt.charge_id, "carrier": shipment["carrier"], "approved": decision.approved}
+    return {
+        "receipt": receipt.charge_id,
+        "carrier": shipment["carrier"],
+        "approved": decision.approved,
+    }
 
 
 @create_workflow("nightly-report").handler
@@ -70,7 +74,10 @@ async def main() -> None:
     now = 1_800_000_000_000  # explicit time: the demo fast-forwards instead of waiting
 
     started = await runtime.start_run(
-        workflow_id="fulfil-order", run_id="order-42", input={"order_id": "42", "amount_cents": 1999}, now=now
+        workflow_id="fulfil-order",
+        run_id="order-42",
+        input={"order_id": "42", "amount_cents": 1999},
+        now=now,
     )
     show("start_run", started)
 
@@ -80,18 +87,28 @@ async def main() -> None:
     show("sweep after 10 minutes", swept.timers[0])
 
     shipped = await runtime.deliver_signal(
-        run_id="order-42", signal_id="carrier-webhook-1", name="shipped", payload={"carrier": "DHL"}, now=now + 700_000
+        run_id="order-42",
+        signal_id="carrier-webhook-1",
+        name="shipped",
+        payload={"carrier": "DHL"},
+        now=now + 700_000,
     )
     show("deliver_signal('shipped')", shipped)
     again = await runtime.deliver_signal(
-        run_id="order-42", signal_id="carrier-webhook-1", name="shipped", payload={"carrier": "DHL"}, now=now + 700_001
+        run_id="order-42",
+        signal_id="carrier-webhook-1",
+        name="shipped",
+        payload={"carrier": "DHL"},
+        now=now + 700_001,
     )
     show("same signal again", again)
 
     assert shipped.run is not None and shipped.run.pending_approval is not None
     approval_id = shipped.run.pending_approval.approval_id
     done = await runtime.deliver_approval(
-        run_id="order-42", approval={"approval_id": approval_id, "approved": True}, now=now + 800_000
+        run_id="order-42",
+        approval={"approval_id": approval_id, "approved": True},
+        now=now + 800_000,
     )
     show("deliver_approval", done)
     assert done.run is not None
