@@ -1,14 +1,19 @@
 """The quickstart demo: one order workflow driven through every kind of pause.
 
-Run it with ``hatch run demo`` (or ``python examples/quickstart/app.py``). It uses the
-runtime with the in-memory execution store and moves time forward explicitly, so a
-ten-minute sleep takes no time at all.
+Run it with ``hatch run demo`` (or ``python examples/quickstart/app.py [--db PATH]``).
+It uses the runtime on the embedded durable default, a local SQLite file with
+Cloudflare D1's semantics, and moves time forward explicitly, so a ten-minute sleep
+takes no time at all. Every pause is in the file: another process pointed at the
+same file could resume the run.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -17,8 +22,8 @@ from tanstack_workflow.runtime import (
     WorkflowRunResult,
     define_workflow_runtime,
     every,
-    in_memory_workflow_execution_store,
 )
+from tanstack_workflow.store_d1 import create_cloudflare_d1_workflow_store, local_d1_database
 
 
 class Order(BaseModel):
@@ -62,8 +67,10 @@ def show(label: str, result: WorkflowRunResult) -> None:
     print(f"{label:<28} -> {result.kind}{waiting}")
 
 
-async def main() -> None:
-    store = in_memory_workflow_execution_store()
+async def main(db_path: Path) -> None:
+    store = create_cloudflare_d1_workflow_store(db=local_d1_database(db_path))
+    await store.ensure_schema()  # demos and tests only; deployments apply the migrations
+    print(f"store: local D1 file {db_path}\n")
     runtime = define_workflow_runtime(
         store=store,
         workflows={
@@ -83,7 +90,7 @@ async def main() -> None:
 
     swept = await runtime.sweep(now=now + 60_000)
     print(f"{'sweep after 1 minute':<28} -> timers fired: {swept.summary.timers or 'none'}")
-    swept = await runtime.sweep(now=now + 600_000)
+    swept = await runtime.sweep(now=now + 601_000)
     show("sweep after 10 minutes", swept.timers[0])
 
     shipped = await runtime.deliver_signal(
@@ -103,7 +110,8 @@ async def main() -> None:
     )
     show("same signal again", again)
 
-    assert shipped.run is not None and shipped.run.pending_approval is not None
+    assert shipped.run is not None
+    assert shipped.run.pending_approval is not None
     approval_id = shipped.run.pending_approval.approval_id
     done = await runtime.deliver_approval(
         run_id="order-42",
@@ -126,6 +134,14 @@ async def main() -> None:
     for stored in timeline.events:
         print(f"  #{stored.event_index:<2} {stored.event_type:<20} {stored.step_id or ''}")
 
+    await runtime.close()
+
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description="tanstack-workflow quickstart demo")
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file to use (default: a fresh temporary file)"
+    )
+    args = parser.parse_args()
+    path = args.db or Path(tempfile.mkdtemp(prefix="tanstack-workflow-demo-")) / "demo.sqlite"
+    asyncio.run(main(path))
