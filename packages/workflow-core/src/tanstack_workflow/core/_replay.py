@@ -631,6 +631,11 @@ class Replayer:
         index = self.next_index
         try:
             await self.append(events, self.running_state())
+        except WorkflowValidationError as exc:
+            # The store refused the resolution (an oversized payload, a NUL character):
+            # bad input from outside must leave the run as it was, not fail it.
+            code = lost_code.replace("_lost", "_rejected")
+            raise DeliveryRejected(DeliveryOutcome("rejected", code, str(exc))) from exc
         except RunSuperseded:
             self.conflict = None
             winner = await self.store.get_events(self.run_id, index)
