@@ -345,3 +345,47 @@ async def test_signal_to_a_stale_running_run_is_not_waiting(
     assert run.lease_owner is None  # released, so the next sweep recovers it
     swept = await runtime.sweep(now=T0 + 200)
     assert [r.kind for r in swept.recovered] == ["paused"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param("x" * (2 * 1024 * 1024), id="oversized"),
+        pytest.param("nul\x00byte", id="nul-character"),
+        pytest.param(float("nan"), id="not-json"),
+    ],
+)
+async def test_unstorable_payload_is_rejected_and_changes_nothing(
+    store: InMemoryWorkflowExecutionStore, payload: object
+) -> None:
+    @create_workflow("open").handler
+    async def open_wait(ctx):  # type: ignore[no-untyped-def]
+        return await ctx.wait_for_event("data")
+
+    runtime = runtime_for(store, {"open": open_wait})
+    await runtime.start_run(workflow_id="open", run_id="o", now=T0)
+    with pytest.raises(SignalRejectedError):
+        await runtime.deliver_signal(
+            run_id="o", signal_id="s", name="data", payload=payload, now=T0
+        )
+    run = await store.load_run("o")
+    assert run is not None
+    assert run.status == "paused"
+    assert run.lease_owner is None
+    assert await log_types(store, "o") == ["SIGNAL_AWAITED"]
+    ok = await runtime.deliver_signal(run_id="o", signal_id="s", name="data", payload=1, now=T0)
+    assert ok.kind == "completed"
+
+
+async def test_unstorable_approval_feedback_is_rejected(
+    store: InMemoryWorkflowExecutionStore,
+) -> None:
+    runtime = runtime_for(store, build(Calls()))
+    await runtime.start_run(workflow_id="review", run_id="a", now=T0)
+    decision = {"approval_id": "a:__approve-0", "approved": True, "feedback": "bad\x00"}
+    with pytest.raises(SignalRejectedError, match="approval"):
+        await runtime.deliver_approval(run_id="a", approval=decision, now=T0)
+    run = await store.load_run("a")
+    assert run is not None
+    assert run.status == "paused"
+    assert await log_types(store, "a") == ["APPROVAL_REQUESTED"]

@@ -43,7 +43,8 @@ Publisher = Callable[[str, WorkflowEvent], Awaitable[None] | None]
 
 
 class SignalRejectedError(WorkflowValidationError):
-    """A delivered payload failed the wait's schema; the run stays paused, nothing stored."""
+    """A delivered payload (or decision) failed the wait's schema or cannot be stored;
+    the run stays paused and nothing is stored."""
 
 
 @dataclass
@@ -269,7 +270,8 @@ async def drive_claimed_run(
                 )
     if outcome.kind == "rejected":
         raise SignalRejectedError(
-            "signal payload", outcome.error.message if outcome.error else "rejected"
+            "approval" if approval is not None else "signal payload",
+            outcome.error.message if outcome.error else "rejected",
         )
     after = _execution_after(run, outcome)
     kind = _KINDS.get(outcome.kind) or classify(after)
