@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from runtime_helpers import T0, Calls, log_types, runtime_for
 
-from tanstack_workflow.core import create_workflow
+from tanstack_workflow.core import WorkflowValidationError, create_workflow
 from tanstack_workflow.runtime import InMemoryWorkflowExecutionStore
 
 
@@ -131,3 +132,18 @@ async def test_cancel_a_run_another_driver_is_driving(
     run = await store.load_run("b")
     assert run is not None
     assert run.lease_owner is None
+
+
+async def test_bad_cancel_reasons_raise_and_change_nothing(
+    store: InMemoryWorkflowExecutionStore,
+) -> None:
+    runtime = runtime_for(store, {"sleeper": sleeper(Calls())})
+    await runtime.start_run(workflow_id="sleeper", run_id="r", now=T0)
+    for reason in (123, "nul\x00", "x" * (2 * 1024 * 1024)):
+        with pytest.raises(WorkflowValidationError):
+            await runtime.cancel_run(run_id="r", reason=reason, now=T0 + 1)  # type: ignore[arg-type]
+    run = await store.load_run("r")
+    assert run is not None
+    assert run.status == "paused"
+    with pytest.raises(WorkflowValidationError):
+        await runtime.cancel_run(run_id="", now=T0)

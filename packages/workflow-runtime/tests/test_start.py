@@ -216,3 +216,16 @@ async def test_bad_options_raise_before_anything_is_stored(
         with pytest.raises(WorkflowValidationError):
             await runtime.start_run(workflow_id="pausing", run_id="r", now=T0, **options)
     assert await store.load_run("r") is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [pytest.param("x" * (2 * 1024 * 1024), id="oversized"), pytest.param("a\x00", id="nul")],
+)
+async def test_unstorable_input_raises_and_stores_nothing(
+    store: InMemoryWorkflowExecutionStore, value: str
+) -> None:
+    runtime = runtime_for(store, build(Calls()))
+    with pytest.raises(WorkflowValidationError):
+        await runtime.start_run(workflow_id="pausing", run_id="big", input=value, now=T0)
+    assert await store.load_run("big") is None

@@ -316,6 +316,8 @@ class WorkflowRuntime:
         A run being driven elsewhere stops at its next durable write (its CAS fails).
         """
         check_run_id(run_id)
+        if reason is not None and not isinstance(reason, str):
+            raise WorkflowValidationError("cancel reason", f"{reason!r} is not a string")
         result = await self.store.cancel_run(
             run_id=run_id, reason=reason, now=self.clock() if now is None else now
         )
