@@ -324,7 +324,8 @@ class CloudflareD1WorkflowStore(D1CoordinationMixin):
         expires = now + lease_ms
         rows = await self._all(
             f"UPDATE {self._runs} SET lease_owner = ?, lease_expires_at = CAST(? AS INTEGER) "
-            f"WHERE run_id IN (SELECT run_id FROM {self._runs} WHERE status = 'running' "
+            f"WHERE run_id IN (SELECT run_id FROM {self._runs} INDEXED BY {self._index('stale')} "
+            "WHERE status = 'running' "
             f"AND {_LIVE_LEASE_FREE} ORDER BY updated_at, run_id LIMIT CAST(? AS INTEGER)) "
             f"AND status = 'running' AND {_LIVE_LEASE_FREE} RETURNING {self._run_cols}",
             lease_owner,
@@ -367,7 +368,8 @@ class CloudflareD1WorkflowStore(D1CoordinationMixin):
         due = f"status = 'paused' AND wake_at IS NOT NULL AND wake_at <= CAST(? AS INTEGER) AND {_LIVE_LEASE_FREE}"
         rows = await self._all(
             f"UPDATE {self._runs} SET lease_owner = ?, lease_expires_at = CAST(? AS INTEGER) "
-            f"WHERE run_id IN (SELECT run_id FROM {self._runs} WHERE {due} "
+            f"WHERE run_id IN (SELECT run_id FROM {self._runs} "
+            f"INDEXED BY {self._index('due_timers')} WHERE {due} "
             f"ORDER BY wake_at, run_id LIMIT CAST(? AS INTEGER)) AND {due} "
             "RETURNING run_id, workflow_id, workflow_version, wake_at, wake_kind, wake_step_id",
             lease_owner,

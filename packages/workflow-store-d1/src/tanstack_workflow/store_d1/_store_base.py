@@ -9,11 +9,11 @@ from tanstack_workflow.runtime import StoreSchemaError, WorkflowExecution
 
 from ._binding import D1Database, D1Error, D1Result, Row
 from ._rows import EVENT_COLUMNS, RUN_COLUMNS, column_list, run_from_row
-from ._schema import D1StoreTables
+from ._schema import D1StoreTables, quote_identifier
 
 Statement = tuple[str, Sequence[Any]]
 
-_SCHEMA_ERRORS = ("no such table", "no such column", "has no column named")
+_SCHEMA_ERRORS = ("no such table", "no such column", "has no column named", "no such index")
 
 
 def schema_error(exc: D1Error) -> StoreSchemaError | None:
@@ -42,6 +42,11 @@ class D1StoreBase:
         self._buckets = quoted["schedule_buckets"]
         self._run_cols = column_list(RUN_COLUMNS)
         self._event_cols = column_list(EVENT_COLUMNS)
+
+    def _index(self, suffix: str) -> str:
+        # Without ANALYZE statistics SQLite prefers the (status, ...) index and sorts;
+        # the claims name their partial index so they read only due rows, in order.
+        return quote_identifier(f"{self.tables.runs}__{suffix}")
 
     async def _all(self, sql: str, *params: Any) -> list[Row]:
         try:
