@@ -26,6 +26,9 @@ MIGRATE_HINT = (
 # What an unmigrated or outdated database answers: missing table, column or schema.
 _SCHEMA_ERRORS = (errors.UndefinedTable, errors.UndefinedColumn, errors.InvalidSchemaName)
 
+# A pool may hold several dead connections after a server restart: try a few.
+LOST_CONNECTION_ATTEMPTS = 3
+
 ConnectionSource = str | AsyncConnectionPool[Any] | psycopg.AsyncConnection[Any]
 
 
@@ -114,14 +117,34 @@ class Connector:
             yield conn
 
     async def fetch(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Run one statement; return its rows as dicts (empty without a result set)."""
-        try:
-            async with self.connection() as conn:
-                cur = conn.cursor(row_factory=dict_row)
-                await cur.execute(query, params)
-                return await cur.fetchall() if cur.description is not None else []
-        except _SCHEMA_ERRORS as exc:
-            raise schema_error(exc, self._where) from exc
+        """Run one statement; return its rows as dicts (empty without a result set).
+
+        With a pool, a statement that fails because its connection was lost (a server
+        restart, ``pg_terminate_backend``, an idle-connection killer) is run again on
+        another connection, after the pool dropped its other dead connections, up to
+        ``LOST_CONNECTION_ATTEMPTS`` times. That is safe
+        because every statement is idempotent or a compare-and-swap: if the lost one did
+        commit, running it again reports a log conflict, an existing run or a duplicate
+        delivery rather than writing twice.
+        """
+        attempt = 1
+        while True:
+            conn: psycopg.AsyncConnection[Any] | None = None
+            try:
+                async with self.connection() as conn:
+                    cur = conn.cursor(row_factory=dict_row)
+                    await cur.execute(query, params)
+                    return await cur.fetchall() if cur.description is not None else []
+            except _SCHEMA_ERRORS as exc:
+                raise schema_error(exc, self._where) from exc
+            except psycopg.OperationalError:
+                lost = conn is not None and (conn.broken or conn.closed)
+                if self._pool is None or not lost or attempt >= LOST_CONNECTION_ATTEMPTS:
+                    raise
+                attempt += 1
+                # One lost connection usually means more (a restart, a failover): drop
+                # every dead idle connection before trying again.
+                await self._pool.check()
 
     async def close(self) -> None:
         """Close the pool if the store owns it."""
