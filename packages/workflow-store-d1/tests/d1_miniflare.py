@@ -12,7 +12,6 @@ this file by path).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import secrets
@@ -25,6 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+try:
+    import fcntl
+except ImportError:  # Windows: concurrent first installs are not serialised
+    fcntl = None  # type: ignore[assignment]
 
 from tanstack_workflow.store_d1 import D1HttpDatabase
 
@@ -75,7 +79,8 @@ def ensure_installed() -> None:
     stamp = HARNESS_DIR / "node_modules" / ".tanstack-workflow-lock-sha256"
     wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
     with open(HARNESS_DIR / ".install.lock", "w") as guard:
-        fcntl.flock(guard, fcntl.LOCK_EX)  # concurrent test sessions install once
+        if fcntl is not None:
+            fcntl.flock(guard, fcntl.LOCK_EX)  # concurrent test sessions install once
         if stamp.is_file() and stamp.read_text() == wanted:
             return
         npm = shutil.which("npm")

@@ -175,6 +175,8 @@ def test_unsupported_parameters_and_foreign_statements() -> None:
     db = database(lambda request: ok([]))
     with pytest.raises(D1Error, match="cannot be sent"):
         db.prepare("SELECT ?").bind(b"bytes")
+    with pytest.raises(D1Error, match="beyond 2\\^53"):
+        db.prepare("SELECT ?").bind(2**53 + 1)
 
 
 async def test_batch_takes_only_its_own_statements() -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from ._binding import (
+    MAX_SAFE_INTEGER,
     D1Error,
     D1PreparedStatement,
     D1Result,
@@ -35,9 +36,16 @@ BACKOFF_MAX_S = 8.0
 
 
 def _wire_param(value: Any, sql: str) -> Any:
+    if isinstance(value, bool):
+        return int(value)  # D1 binds true/false as 1/0, like the Workers binding
+    if isinstance(value, int) and abs(value) > MAX_SAFE_INTEGER:
+        raise D1Error(
+            f"D1_TYPE_ERROR: integer {value} is beyond 2^53 and would lose precision in D1 "
+            f"(statement: {describe_sql(sql)})",
+            sql=sql,
+        )
     if value is None or isinstance(value, str | int | float):
-        # bool is an int: JSON true/false bind as 1/0 in D1, like the Workers binding.
-        return int(value) if isinstance(value, bool) else value
+        return value
     raise D1Error(
         f"D1_TYPE_ERROR: type {type(value).__name__!r} cannot be sent to the D1 HTTP API "
         f"(statement: {describe_sql(sql)})",
