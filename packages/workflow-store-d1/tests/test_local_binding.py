@@ -149,3 +149,8 @@ async def test_closed_database_refuses_statements(tmp_path: Path) -> None:
     await db.close()  # idempotent
     with pytest.raises(D1Error, match="closed"):
         await db.prepare("SELECT 1").all()
+
+
+def test_an_unopenable_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(D1Error, match="cannot open local D1 file"):
+        local_d1_database(tmp_path / "missing-dir" / "d1.sqlite")

@@ -128,16 +128,24 @@ class LocalD1Database:
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int) -> None:
         self.path = os.fspath(path)
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
-            self.path,
-            timeout=busy_timeout_ms / 1000,
-            isolation_level=None,  # autocommit: batch() alone opens transactions
-            check_same_thread=False,
-        )
-        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.execute("PRAGMA foreign_keys = ON")  # D1 enforces foreign keys
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=busy_timeout_ms / 1000,
+                isolation_level=None,  # autocommit: batch() alone opens transactions
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise D1Error(f"D1_ERROR: cannot open local D1 file {self.path!r}: {exc}") from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")  # D1 enforces foreign keys
+        except sqlite3.Error as exc:
+            conn.close()
+            raise D1Error(f"D1_ERROR: cannot use local D1 file {self.path!r}: {exc}") from exc
+        self._conn: sqlite3.Connection | None = conn
 
     def prepare(self, sql: str) -> LocalD1Statement:
         """A statement for ``sql``."""
