@@ -149,7 +149,7 @@ class D1CoordinationMixin(D1StoreBase):
             resumed = await self._resume(row, event, "waiting_for", now)
             if resumed is not None:
                 return DeliveryResult(kind="delivered", run=resumed)
-        raise LogConflictError(run_id, -1)
+        raise LogConflictError(run_id, row["next_index"])  # other writers kept winning
 
     async def deliver_approval(
         self, *, run_id: str, approval: ApprovalResult, now: int
@@ -192,7 +192,7 @@ class D1CoordinationMixin(D1StoreBase):
             resumed = await self._resume(row, event, "pending_approval", now)
             if resumed is not None:
                 return DeliveryResult(kind="delivered", run=resumed)
-        raise LogConflictError(run_id, -1)
+        raise LogConflictError(run_id, row["next_index"])  # other writers kept winning
 
     async def cancel_run(
         self, *, run_id: str, reason: str | None, now: int, code: str = "cancelled"
