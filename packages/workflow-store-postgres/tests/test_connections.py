@@ -107,3 +107,46 @@ async def test_unreachable_server_fails_fast_with_the_real_error() -> None:
         await store.load_run("r")
     assert loop.time() - started < 10
     await store.close()
+
+
+async def _terminate(database_url: str, application_name: str) -> int:
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        cur = await conn.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = %s",
+            [application_name],
+        )
+        row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+async def test_pooled_store_survives_terminated_connections(database_url: str, schema: str) -> None:
+    app = f"tw_lost_{schema[-12:]}"
+    async with AsyncConnectionPool(
+        database_url,
+        min_size=4,
+        max_size=4,
+        kwargs={"autocommit": True, "application_name": app},
+        open=False,
+    ) as pool:
+        await pool.wait()
+        store = create_postgres_workflow_store(pool, schema=schema)
+        await _exercise(store, "e")
+        assert await _terminate(database_url, app) == 4
+        # every pooled connection is dead: the statement is retried on a fresh one
+        assert (await store.load_run("e")) is not None
+        await _exercise(store, "f")
+
+
+async def test_single_connection_reports_a_terminated_session(
+    database_url: str, schema: str
+) -> None:
+    app = f"tw_lost1_{schema[-12:]}"
+    async with await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True, application_name=app
+    ) as conn:
+        store = create_postgres_workflow_store(conn, schema=schema)
+        await _exercise(store, "g")
+        assert await _terminate(database_url, app) == 1
+        with pytest.raises(psycopg.OperationalError):
+            await store.load_run("g")

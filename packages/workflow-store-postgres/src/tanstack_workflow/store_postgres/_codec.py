@@ -13,7 +13,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from tanstack_workflow.core import WorkflowEvent, WorkflowValidationError, parse_event
+from pydantic import TypeAdapter
+
+from tanstack_workflow.core import WorkflowEvent, WorkflowValidationError
 from tanstack_workflow.runtime import (
     RunSummary,
     RunTransition,
@@ -24,6 +26,7 @@ from tanstack_workflow.runtime import (
 
 from ._statements import RUN_COLUMNS
 
+_EVENT_LIST = TypeAdapter(list[StoredWorkflowEvent])
 _BIGINT_MIN = -(2**63)
 _BIGINT_MAX = 2**63 - 1
 
@@ -115,22 +118,9 @@ def summary_from_row(row: dict[str, Any]) -> RunSummary:
     return RunSummary.model_validate(row)
 
 
-def events_from_json(run_id: str, rows: list[Any] | None) -> list[StoredWorkflowEvent]:
-    """Log entries from the ``[[event_index, created_at, event], ...]`` aggregate."""
-    events: list[StoredWorkflowEvent] = []
-    for index, created_at, data in rows or ():
-        event = parse_event(data)
-        events.append(
-            StoredWorkflowEvent(
-                run_id=run_id,
-                event_index=index,
-                event_type=event.type,
-                step_id=getattr(event, "step_id", None),
-                event=event,
-                created_at=created_at,
-            )
-        )
-    return events
+def events_from_text(text_: str | None) -> list[StoredWorkflowEvent]:
+    """Log entries from the JSON text of the statements' event list (``None``: no events)."""
+    return _EVENT_LIST.validate_json(text_) if text_ else []
 
 
 def encode_cursor(created_at: int, run_id: str) -> str:

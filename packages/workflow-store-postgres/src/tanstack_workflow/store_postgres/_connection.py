@@ -137,8 +137,8 @@ class Connector:
                     return await cur.fetchall() if cur.description is not None else []
             except _SCHEMA_ERRORS as exc:
                 raise schema_error(exc, self._where) from exc
-            except psycopg.OperationalError:
-                lost = conn is not None and (conn.broken or conn.closed)
+            except psycopg.OperationalError as exc:
+                lost = _connection_lost(exc, conn)
                 if self._pool is None or not lost or attempt >= LOST_CONNECTION_ATTEMPTS:
                     raise
                 attempt += 1
@@ -150,6 +150,19 @@ class Connector:
         """Close the pool if the store owns it."""
         if self._owned and self._pool is not None and self._opened:
             await self._pool.close()
+
+
+# Server-side reasons a session ends: admin_shutdown (pg_terminate_backend), crash_shutdown,
+# cannot_connect_now, idle_session_timeout; and class 08, connection exceptions.
+_LOST_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "57P05"})
+
+
+def _connection_lost(exc: psycopg.Error, conn: psycopg.AsyncConnection[Any] | None) -> bool:
+    """True when ``exc`` means the session is gone, not that the statement was refused."""
+    if conn is not None and (conn.broken or conn.closed):
+        return True
+    state = exc.sqlstate or ""
+    return state in _LOST_SQLSTATES or state.startswith("08")
 
 
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:

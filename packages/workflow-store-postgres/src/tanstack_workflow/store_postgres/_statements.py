@@ -44,11 +44,15 @@ R = _cols("r")
 TERMINAL = "('finished', 'errored', 'aborted')"
 # A lease is live while it has an owner and has not expired (WorkflowExecution.lease_is_live).
 LEASE_FREE = "(r.lease_owner IS NULL OR coalesce(r.lease_expires_at, 0) <= %(now)s::bigint)"
-# A run's log (or its tail) as one JSON array of [event_index, created_at, event]: one value
-# to parse instead of one row per event. ``json`` keeps each event's text exactly as written.
-EVENTS_OF_R = """(
-    SELECT json_agg(json_build_array(e.event_index, e.created_at, e.event) ORDER BY e.event_index)
-    FROM {events} e WHERE e.run_id = r.run_id AND e.event_index >= %(from_index)s::bigint
+# A run's log (or its tail) as the JSON text of a list of StoredWorkflowEvent: one value
+# that pydantic validates in a single call, instead of one row (and one parse) per event.
+# ``json`` keeps each event's text exactly as written.
+EVENT_LIST = """json_agg(json_build_object('runId', e.run_id, 'eventIndex', e.event_index,
+        'eventType', e.event_type, 'stepId', e.step_id, 'event', e.event,
+        'createdAt', e.created_at) ORDER BY e.event_index)::text"""
+EVENTS_OF_R = f"""(
+    SELECT {EVENT_LIST}
+    FROM {{events}} e WHERE e.run_id = r.run_id AND e.event_index >= %(from_index)s::bigint
 )"""
 
 # SET clause applying a RunTransition (see _codec.transition_params for the flags).
@@ -95,10 +99,9 @@ LOAD_EXECUTION = f"""
 SELECT {R}, {EVENTS_OF_R} AS events
 FROM {{runs}} r WHERE r.run_id = %(run_id)s::text"""
 
-READ_EVENTS = """
-SELECT json_agg(json_build_array(e.event_index, e.created_at, e.event) ORDER BY e.event_index)
-    AS events
-FROM {events} e WHERE e.run_id = %(run_id)s::text AND e.event_index >= %(from_index)s::bigint"""
+READ_EVENTS = f"""
+SELECT {EVENT_LIST} AS events
+FROM {{events}} e WHERE e.run_id = %(run_id)s::text AND e.event_index >= %(from_index)s::bigint"""
 
 APPLY_TRANSITION = f"""
 UPDATE {{runs}} AS r SET {TRANSITION_SET}

@@ -51,7 +51,7 @@ from ._base import findable
 from ._codec import (
     bigint,
     event_json,
-    events_from_json,
+    events_from_text,
     json_text,
     run_from_row,
     text,
@@ -131,7 +131,7 @@ class PostgresWorkflowExecutionStore(ScheduleAndQueryMethods):
         rows = await self._fetch(self._sql.load_execution, run_id=run_id, from_index=start)
         if not rows:
             return None
-        events = events_from_json(run_id, rows[0]["events"])
+        events = events_from_text(rows[0]["events"])
         if from_index < 0:  # a list slice, as in the reference store
             events = events[from_index:]
         return LoadedExecution(run=run_from_row(rows[0]), events=events)
@@ -233,7 +233,7 @@ class PostgresWorkflowExecutionStore(ScheduleAndQueryMethods):
             return []
         start = max(bigint(from_index, "from_index"), 0)
         rows = await self._fetch(self._sql.read_events, run_id=run_id, from_index=start)
-        events = events_from_json(run_id, rows[0]["events"] if rows else None)
+        events = events_from_text(rows[0]["events"] if rows else None)
         return events[from_index:] if from_index < 0 else events
 
     # -- leases ------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ class PostgresWorkflowExecutionStore(ScheduleAndQueryMethods):
             return ClaimRunResult(kind="not-claimable", run=run)
         events = None
         if with_events:
-            events = events_from_json(run_id, row["events"])
+            events = events_from_text(row["events"])
             if len(events) < run.next_index:
                 # The claim waited for a writer that committed after this statement's
                 # snapshot: the run is current, the log read is not. Read the rest.
