@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -177,3 +178,53 @@ async def test_racing_bucket_claims(
     )
     claimed = [b.schedule_id for batch in batches for b in batch]
     assert len(claimed) == len(set(claimed)) == 10
+
+
+async def test_a_signal_id_resolves_once_even_when_the_run_waits_again(
+    store: PostgresWorkflowExecutionStore, stores: list[PostgresWorkflowExecutionStore]
+) -> None:
+    """Deliveries of one id race a driver that keeps re-pausing the run on the same name."""
+    await store.create_run(run_id="p", workflow_id="w", workflow_version=None, input=None, now=1)
+    await store.append_events(
+        run_id="p",
+        expected_next_index=0,
+        events=[SignalAwaited(ts=1, step_id="wait", name="go")],
+        now=1,
+        transition=_pause("go"),
+    )
+    stop = asyncio.Event()
+
+    async def repauser() -> None:
+        while not stop.is_set():
+            run = await store.load_run("p")
+            assert run is not None
+            if run.status == "running":
+                event = SignalAwaited(ts=1, step_id="wait", name="go")
+                with contextlib.suppress(LogConflictError):
+                    await store.append_events(
+                        run_id="p",
+                        expected_next_index=run.next_index,
+                        events=[event],
+                        now=1,
+                        transition=_pause("go"),
+                    )
+            await asyncio.sleep(0)
+
+    async def deliverer(s: PostgresWorkflowExecutionStore, k: int) -> list[str]:
+        kinds = []
+        for i in range(10):
+            delivery = SignalDelivery(signal_id=f"id-{i}", name="go", payload=k)
+            kinds.append((await s.deliver_signal(run_id="p", delivery=delivery, now=2)).kind)
+        return kinds
+
+    task = asyncio.create_task(repauser())
+    await asyncio.gather(*(deliverer(s, k) for k, s in enumerate(stores)))
+    stop.set()
+    await task
+    resolved = Counter(
+        e.event.signal_id  # type: ignore[union-attr]
+        for e in await store.read_events("p")
+        if e.event_type == "SIGNAL_RESOLVED"
+    )
+    assert len(resolved) > 1
+    assert max(resolved.values()) == 1, resolved

@@ -184,10 +184,11 @@ UPDATE {runs} AS r SET wake_at = %(wake_at)s::bigint, wake_kind = %(wake_kind)s:
 WHERE r.run_id = %(run_id)s::text RETURNING r.run_id"""
 
 # Deliveries. ``seen`` reads the run as of the statement's snapshot; ``locked`` waits for the
-# row lock and sees the latest version. When they differ another writer committed in between,
-# and this statement's snapshot may miss that writer's events; the caller then retries an
-# outcome other than "delivered" (see _store._deliver). The event's stepId comes from the
-# pending wait, so it is spliced in front of the event's JSON text (kept byte-exact).
+# row lock and sees the latest version. When their next_index differ another writer committed
+# in between, and the duplicate check (which reads the log through the snapshot) may have
+# missed that writer's events: the statement then delivers nothing and reports "stale", and
+# the caller runs it again with a fresh snapshot (see _store._deliver). The event's stepId
+# comes from the pending wait, so it is spliced in front of the event's JSON text.
 _DELIVER = f"""
 WITH seen AS (
     SELECT r.next_index FROM {{{{runs}}}} r WHERE r.run_id = %(run_id)s::text
@@ -197,7 +198,8 @@ WITH seen AS (
 ), upd AS (
     UPDATE {{{{runs}}}} AS r SET {RESUME_SET}
     FROM locked l
-    WHERE r.run_id = l.run_id AND {{deliverable}}
+    WHERE r.run_id = l.run_id AND l.next_index = (SELECT next_index FROM seen)
+        AND {{deliverable}}
     RETURNING {R}, {{step_id}} AS event_step_id
 ), ins AS (
     INSERT INTO {{{{events}}}} (run_id, event_index, event_type, step_id, event, created_at)

@@ -266,6 +266,7 @@ class PostgresWorkflowExecutionStore(ScheduleAndQueryMethods):
                 # The claim waited for a writer that committed after this statement's
                 # snapshot: the run is current, the log read is not. Read the rest.
                 events += await self.read_events(run_id, from_index=len(events))
+                events = events[: run.next_index]
         return ClaimRunResult(kind="claimed", run=run, events=events)
 
     async def heartbeat_run_lease(
@@ -350,13 +351,14 @@ class PostgresWorkflowExecutionStore(ScheduleAndQueryMethods):
     async def _deliver(self, query: str, params: dict[str, Any]) -> DeliveryResult:
         if not findable(params["run_id"]):
             return DeliveryResult(kind="not-found")
-        for _ in range(5):
+        for _ in range(10):
             rows = await self._fetch(query, **params)
             if not rows:
                 return DeliveryResult(kind="not-found")
             row = rows[0]
             # "stale": another writer committed between this statement's snapshot and its
-            # row lock, so its events (perhaps this very delivery) were invisible here.
+            # row lock, so its events (perhaps this very delivery) were invisible here and
+            # the statement delivered nothing: ask again with a fresh snapshot.
             if row["kind"] == "delivered" or not row["stale"]:
                 break
         return DeliveryResult(kind=row["kind"], run=run_from_row(row))
