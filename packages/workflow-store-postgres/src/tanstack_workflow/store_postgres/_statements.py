@@ -361,12 +361,24 @@ DELETE_RUN = """
 WITH e AS (DELETE FROM {events} e WHERE e.run_id = %(run_id)s::text)
 DELETE FROM {runs} r WHERE r.run_id = %(run_id)s::text"""
 
+# Oldest-created ended runs first, one backward scan of the (status, created_at) index per
+# terminal status, so a batch costs O(limit) however large the table; rows are then locked
+# (SKIP LOCKED) with their status re-checked, so a log is deleted only with its run.
+_ENDED = """(SELECT r.run_id, r.created_at FROM {{runs}} r
+        WHERE r.status = '{status}' AND r.updated_at <= %(cutoff)s::bigint
+        ORDER BY r.created_at, r.run_id LIMIT %(limit)s::bigint)"""
 DELETE_TERMINAL_RUNS = f"""
-WITH doomed AS (
-    SELECT r.run_id FROM {{runs}} r
-    WHERE r.status IN {TERMINAL} AND r.updated_at <= %(cutoff)s::bigint
-    ORDER BY r.updated_at, r.run_id
+WITH candidates AS (
+    SELECT c.run_id FROM (
+        {_ENDED.format(status="finished")}
+        UNION ALL {_ENDED.format(status="errored")}
+        UNION ALL {_ENDED.format(status="aborted")}
+    ) c
+    ORDER BY c.created_at, c.run_id
     LIMIT %(limit)s::bigint
+), doomed AS (
+    SELECT r.run_id FROM {{runs}} r
+    WHERE r.run_id IN (SELECT run_id FROM candidates) AND r.status IN {TERMINAL}
     FOR UPDATE SKIP LOCKED
 ), e AS (
     DELETE FROM {{events}} e USING doomed d WHERE e.run_id = d.run_id
