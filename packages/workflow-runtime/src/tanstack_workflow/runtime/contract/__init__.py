@@ -25,6 +25,7 @@ from ._queries import QueryContract
 from ._runs import RunContract, RunStoreSurfaceContract
 from ._schedules import ScheduleContract
 from ._timers import TimerContract
+from .state_machine import StateMachineContract
 
 
 class AllContracts(
@@ -37,6 +38,7 @@ class AllContracts(
     QueryContract,
     RunStoreSurfaceContract,
     ValidationContract,
+    StateMachineContract,
 ):
     """Every store mixin at once."""
 
@@ -52,6 +54,7 @@ __all__ = [
     "RunContract",
     "RunStoreSurfaceContract",
     "ScheduleContract",
+    "StateMachineContract",
     "StoreFixtures",
     "TimerContract",
     "ValidationContract",

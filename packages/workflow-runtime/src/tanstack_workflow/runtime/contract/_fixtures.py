@@ -43,7 +43,7 @@ class StoreFixtures:
     state_machine_max_examples: ClassVar[int] = 60
     """Hypothesis examples (random operation sequences) per state machine run."""
 
-    state_machine_step_count: ClassVar[int] = 30
+    state_machine_step_count: ClassVar[int] = 50
     """Store operations per example."""
 
     @classmethod
