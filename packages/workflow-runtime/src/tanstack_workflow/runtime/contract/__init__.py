@@ -23,6 +23,7 @@ from ._leases import LeaseContract
 from ._log import EventLogContract
 from ._queries import QueryContract
 from ._runs import RunContract, RunStoreSurfaceContract
+from ._runtime_paths import RuntimeContract
 from ._schedules import ScheduleContract
 from ._timers import TimerContract
 from .state_machine import StateMachineContract
@@ -39,6 +40,7 @@ class AllContracts(
     RunStoreSurfaceContract,
     ValidationContract,
     StateMachineContract,
+    RuntimeContract,
 ):
     """Every store mixin at once."""
 
@@ -53,6 +55,7 @@ __all__ = [
     "QueryContract",
     "RunContract",
     "RunStoreSurfaceContract",
+    "RuntimeContract",
     "ScheduleContract",
     "StateMachineContract",
     "StoreFixtures",
