@@ -445,6 +445,8 @@ async def _run_handler(
         replayer.closed = True
     if replayer.conflict is not None:
         raise replayer.conflict
+    if replayer.store_failure is not None:
+        raise replayer.store_failure
     if replayer.paused and replayer.fatal is None and not isinstance(error, WorkflowCancelled):
         return WorkflowOutcome(
             "paused",
@@ -511,6 +513,8 @@ async def _terminal(replayer: Replayer, events: list[WorkflowEvent], state: RunS
     try:
         await replayer.append(events, state)
     except RunSuperseded:
+        if replayer.store_failure is not None:
+            raise replayer.store_failure from None
         assert replayer.conflict is not None
         raise replayer.conflict from None
     finally:

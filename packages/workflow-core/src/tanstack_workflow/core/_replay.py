@@ -154,6 +154,7 @@ class Replayer:
         self.closed = False
         self.fatal: NondeterminismError | None = None
         self.conflict: LogConflictError | None = None
+        self.store_failure: Exception | None = None
         self.appended = 0
 
     # -- bookkeeping -------------------------------------------------------
@@ -242,6 +243,14 @@ class Replayer:
                 self.conflict = conflict
                 self.closed = True
                 raise RunSuperseded() from conflict
+            except WorkflowValidationError:
+                raise  # the store refused the value: deterministic, the workflow sees it
+            except Exception as failure:
+                # A store outage is not the workflow's error: stop driving without writing
+                # a terminal event, so a later invocation replays from the last checkpoint.
+                self.store_failure = failure
+                self.closed = True
+                raise RunSuperseded() from failure
             self.next_index = index + len(events)
             self.appended += len(events)
             if state is not None:
@@ -637,6 +646,8 @@ class Replayer:
             code = lost_code.replace("_lost", "_rejected")
             raise DeliveryRejected(DeliveryOutcome("rejected", code, str(exc))) from exc
         except RunSuperseded:
+            if self.store_failure is not None:
+                raise
             self.conflict = None
             winner = await self.store.get_events(self.run_id, index)
             resolved = next(

@@ -149,6 +149,7 @@ class D1CoordinationMixin(D1StoreBase):
             resumed = await self._resume(row, event, "waiting_for", now)
             if resumed is not None:
                 return DeliveryResult(kind="delivered", run=resumed)
+        assert row is not None  # the loop ran and every attempt read a row
         raise LogConflictError(run_id, row["next_index"])  # other writers kept winning
 
     async def deliver_approval(
@@ -192,6 +193,7 @@ class D1CoordinationMixin(D1StoreBase):
             resumed = await self._resume(row, event, "pending_approval", now)
             if resumed is not None:
                 return DeliveryResult(kind="delivered", run=resumed)
+        assert row is not None  # the loop ran and every attempt read a row
         raise LogConflictError(run_id, row["next_index"])  # other writers kept winning
 
     async def cancel_run(
