@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any, ClassVar
 
 import pytest
+import pytest_asyncio
 
 from tanstack_workflow.core import (
     ApprovalAwaitable,
@@ -55,7 +56,15 @@ class StoreFixtures:
             "fixture. See docs/runtime/writing-a-store.md."
         )
 
-    @pytest.fixture
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Mark async tests explicitly so the suite runs in pytest-asyncio's strict mode
+        # (its default) as well as in auto mode.
+        super().__init_subclass__(**kwargs)
+        for name, value in vars(cls).items():
+            if name.startswith("test_") and inspect.iscoroutinefunction(value):
+                pytest.mark.asyncio(value)
+
+    @pytest_asyncio.fixture
     async def store(self) -> AsyncIterator[WorkflowExecutionStore]:
         """A fresh, empty store per test; defaults to ``make_store``."""
         store = await open_store(type(self))

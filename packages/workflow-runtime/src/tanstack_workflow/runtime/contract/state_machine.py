@@ -479,5 +479,6 @@ class StateMachineContract(StoreFixtures):
                 stateful_step_count=fixtures.state_machine_step_count,
                 deadline=None,
                 suppress_health_check=[HealthCheck.too_slow],
+                print_blob=True,  # a failure prints the @reproduce_failure line to replay it
             ),
         )
