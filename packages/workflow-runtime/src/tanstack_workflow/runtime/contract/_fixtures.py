@@ -52,8 +52,8 @@ class StoreFixtures:
         """A fresh, empty store (sync or async). Its ``close()`` is awaited afterwards."""
         raise NotImplementedError(
             f"{cls.__name__} provides no store: implement the classmethod `make_store` "
-            "(returning a fresh, empty store, sync or async) or override the `store` "
-            "fixture. See docs/runtime/writing-a-store.md."
+            "returning a fresh, empty store (sync or async). The `store` fixture defaults "
+            "to it and the state machine needs it. See docs/runtime/writing-a-store.md."
         )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
