@@ -50,6 +50,7 @@ EXPECTED_ALL = [
     "WorkflowRuntime",
     "WorkflowSchedule",
     "__version__",
+    "approval_resolution",
     "bucket_run_id",
     "check_limit",
     "check_run_id",
@@ -65,6 +66,8 @@ EXPECTED_ALL = [
     "new_lease_owner",
     "resolve_runtime",
     "run_host_sweep",
+    "same_decision",
+    "signal_resolution",
     "split_awaiting",
     "timer_signal_id",
 ]

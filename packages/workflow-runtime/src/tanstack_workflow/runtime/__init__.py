@@ -41,6 +41,7 @@ from ._models import (
     split_awaiting,
 )
 from ._registrations import UnknownWorkflowError, WorkflowCatalog, WorkflowRegistration
+from ._resolutions import approval_resolution, same_decision, signal_resolution
 from ._runtime import WorkflowRuntime, define_workflow_runtime, new_lease_owner
 from ._schedules import WorkflowSchedule, cron, every, latest_due_bucket
 from ._store import (
@@ -95,6 +96,7 @@ __all__ = [
     "WorkflowRuntime",
     "WorkflowSchedule",
     "__version__",
+    "approval_resolution",
     "bucket_run_id",
     "check_limit",
     "check_run_id",
@@ -110,6 +112,8 @@ __all__ = [
     "new_lease_owner",
     "resolve_runtime",
     "run_host_sweep",
+    "same_decision",
+    "signal_resolution",
     "split_awaiting",
     "timer_signal_id",
 ]

@@ -42,6 +42,7 @@ from ._models import (
     stored_event,
     summarize_run,
 )
+from ._resolutions import approval_resolution, same_decision, signal_resolution
 from ._store import EventListener, RunNotFoundError
 from ._validation import check_limit, check_run_id, check_storable
 
@@ -357,22 +358,9 @@ class InMemoryWorkflowExecutionStore:
                 and e.name == delivery.name
             ):
                 return DeliveryResult(kind="duplicate", run=run)
-        waiting = run.waiting_for
-        if (
-            run.status != "paused"
-            or waiting is None
-            or waiting.signal_name != delivery.name
-            or (delivery.step_id is not None and waiting.step_id != delivery.step_id)
-        ):
+        event = signal_resolution(run, delivery, now)
+        if event is None:
             return DeliveryResult(kind="not-waiting", run=run)
-        event = SignalResolved(
-            ts=now,
-            step_id=waiting.step_id or f"__resolve-{delivery.name}",
-            name=delivery.name,
-            signal_id=delivery.signal_id,
-            payload=delivery.payload,
-            meta=delivery.meta,
-        )
         return DeliveryResult(kind="delivered", run=self._resume(run, event, now))
 
     async def deliver_approval(
@@ -385,19 +373,12 @@ class InMemoryWorkflowExecutionStore:
         for stored in self._logs.get(run_id, []):
             e = stored.event
             if isinstance(e, ApprovalResolved) and e.approval_id == approval.approval_id:
-                same = e.approved == approval.approved and e.feedback == approval.feedback
-                return DeliveryResult(kind="duplicate" if same else "not-waiting", run=run)
-        pending = run.pending_approval
-        if run.status != "paused" or pending is None or pending.approval_id != approval.approval_id:
+                kind = "duplicate" if same_decision(e, approval) else "not-waiting"
+                return DeliveryResult(kind=kind, run=run)
+        resolution = approval_resolution(run, approval, now)
+        if resolution is None:
             return DeliveryResult(kind="not-waiting", run=run)
-        event = ApprovalResolved(
-            ts=now,
-            step_id=pending.step_id or "__resolve-approval",
-            approval_id=approval.approval_id,
-            approved=approval.approved,
-            feedback=approval.feedback,
-            meta=approval.meta,
-        )
+        event = resolution
         return DeliveryResult(kind="delivered", run=self._resume(run, event, now))
 
     async def cancel_run(

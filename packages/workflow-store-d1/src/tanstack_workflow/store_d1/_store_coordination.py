@@ -17,7 +17,6 @@ from tanstack_workflow.core import (
     RunErrored,
     SerializedError,
     SignalDelivery,
-    SignalResolved,
     WorkflowEvent,
     parse_event,
 )
@@ -30,10 +29,13 @@ from tanstack_workflow.runtime import (
     ScheduleRecord,
     ScheduleSpec,
     WorkflowExecution,
+    approval_resolution,
     bucket_run_id,
     check_limit,
     check_run_id,
     check_storable,
+    same_decision,
+    signal_resolution,
 )
 
 from ._binding import Row
@@ -130,22 +132,9 @@ class D1CoordinationMixin(D1StoreBase):
             run = run_from_row(row)
             if row["probe"]:
                 return DeliveryResult(kind="duplicate", run=run)
-            waiting = run.waiting_for
-            if (
-                run.status != "paused"
-                or waiting is None
-                or waiting.signal_name != delivery.name
-                or (delivery.step_id is not None and waiting.step_id != delivery.step_id)
-            ):
+            event = signal_resolution(run, delivery, now)
+            if event is None:
                 return DeliveryResult(kind="not-waiting", run=run)
-            event = SignalResolved(
-                ts=now,
-                step_id=waiting.step_id or f"__resolve-{delivery.name}",
-                name=delivery.name,
-                signal_id=delivery.signal_id,
-                payload=delivery.payload,
-                meta=delivery.meta,
-            )
             resumed = await self._resume(row, event, "waiting_for", now)
             if resumed is not None:
                 return DeliveryResult(kind="delivered", run=resumed)
@@ -170,26 +159,12 @@ class D1CoordinationMixin(D1StoreBase):
             if row["probe"] is not None:
                 resolved = parse_event(row["probe"])
                 assert isinstance(resolved, ApprovalResolved)
-                same = (
-                    resolved.approved == approval.approved
-                    and resolved.feedback == approval.feedback
-                )
-                return DeliveryResult(kind="duplicate" if same else "not-waiting", run=run)
-            pending = run.pending_approval
-            if (
-                run.status != "paused"
-                or pending is None
-                or pending.approval_id != approval.approval_id
-            ):
+                kind = "duplicate" if same_decision(resolved, approval) else "not-waiting"
+                return DeliveryResult(kind=kind, run=run)
+            decided = approval_resolution(run, approval, now)
+            if decided is None:
                 return DeliveryResult(kind="not-waiting", run=run)
-            event = ApprovalResolved(
-                ts=now,
-                step_id=pending.step_id or "__resolve-approval",
-                approval_id=approval.approval_id,
-                approved=approval.approved,
-                feedback=approval.feedback,
-                meta=approval.meta,
-            )
+            event = decided
             resumed = await self._resume(row, event, "pending_approval", now)
             if resumed is not None:
                 return DeliveryResult(kind="delivered", run=resumed)
