@@ -10,7 +10,7 @@ from ._context import (
     WorkflowRuntime,
 )
 from ._definition import WorkflowBuilder, WorkflowDefinition, create_workflow
-from ._engine import WorkflowOutcome, drive_workflow, new_run_id, validate_input
+from ._engine import drive_workflow, new_run_id, validate_input
 from ._errors import (
     ApprovalTimeoutError,
     LogConflictError,
@@ -54,6 +54,7 @@ from ._events import (
 from ._iterator import Publish, WorkflowRun, run_workflow
 from ._middleware import Middleware, create_middleware
 from ._model import WireModel
+from ._outcome import WorkflowOutcome
 from ._registry import WorkflowRegistry, create_workflow_registry, select_workflow_version
 from ._replay import TIMER_SIGNAL, SignalDelivery
 from ._result import fail, succeed
@@ -76,6 +77,7 @@ from ._run_store import (
     TransitionRunStore,
     in_memory_run_store,
 )
+from ._session import SuspendedWorkflow, resume_workflow
 from ._state_diff import apply_patch, diff_state
 from ._time import Clock, system_clock
 from ._webhook import WorkflowRequest, handle_workflow_webhook, parse_workflow_request
@@ -125,6 +127,7 @@ __all__ = [
     "StepStarted",
     "StepTimeoutError",
     "SubscribableRunStore",
+    "SuspendedWorkflow",
     "TransitionRunStore",
     "UuidRecorded",
     "WaitTimeoutError",
@@ -161,6 +164,7 @@ __all__ = [
     "new_run_id",
     "parse_event",
     "parse_workflow_request",
+    "resume_workflow",
     "run_workflow",
     "select_workflow_version",
     "succeed",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid as uuid_lib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any
 
+from ._admission import check_delivery
 from ._context import (
     DEFAULT_MIN_YIELD_REMAINING_MS,
     ApprovalResult,
@@ -16,52 +16,16 @@ from ._context import (
     WorkflowRuntime,
 )
 from ._definition import WorkflowDefinition
-from ._errors import (
-    WorkflowCancelled,
-    WorkflowError,
-    WorkflowPaused,
-    WorkflowValidationError,
-)
-from ._events import RunErrored, RunFinished, RunStarted, SignalResolved, WorkflowEvent
+from ._events import RunErrored, RunFinished, RunStarted, WorkflowEvent
 from ._history import HistoryIndex
-from ._middleware import run_with_middleware
-from ._replay import DeliveryRejected, Emit, Replayer, RunSuperseded, SignalDelivery
+from ._outcome import WorkflowOutcome, report, run_handler, run_state_update
+from ._replay import Emit, Replayer, SignalDelivery
 from ._run_state import RunState, SerializedError
 from ._run_store import RunStore
-from ._serialize import from_json_value, serialize_error, to_json_value, validate_value
+from ._serialize import from_json_value, to_json_value, validate_value
+from ._session import SuspendedWorkflow
 from ._telemetry import Telemetry, TelemetryOption, run_attributes
 from ._time import Clock, system_clock
-
-OutcomeKind = Literal[
-    "finished",
-    "paused",
-    "errored",
-    "cancelled",
-    "attached",
-    "duplicate",
-    "lost",
-    "rejected",
-    "not_found",
-]
-
-
-@dataclass
-class WorkflowOutcome:
-    """How one invocation ended. ``output`` is the JSON form of the workflow's result.
-
-    ``persisted`` is False when the error was only reported to this caller (a lost or
-    rejected delivery, an unknown version) and the run itself is unchanged.
-    """
-
-    kind: OutcomeKind
-    run_id: str
-    run: RunState | None = None
-    output: Any = None
-    error: SerializedError | None = None
-    code: str | None = None
-    appended: int = 0
-    next_index: int = 0
-    persisted: bool = True
 
 
 def new_run_id() -> str:
@@ -107,6 +71,7 @@ async def drive_workflow(
     thread_id: str | None = None,
     run_state: RunState | None = None,
     history: Sequence[WorkflowEvent] | None = None,
+    suspend: bool = False,
 ) -> WorkflowOutcome:
     """Drive one invocation and return its outcome; every event goes to ``emit``.
 
@@ -115,6 +80,10 @@ async def drive_workflow(
     passed) or ``recover=True``. Attach: ``run_id`` plus ``attach=True``: replays the
     log read-only. ``run_state``/``history`` may be passed when the caller already
     loaded them. Raises ``LogConflictError`` when another writer took over the run.
+
+    With ``suspend=True`` the handler runs in its own task and, when it stops at a
+    wait, stays parked there: ``outcome.suspended`` resumes it later in O(new events)
+    (see ``resume_workflow``); call its ``discard()`` when not keeping it.
     """
     sink: Emit = emit or (lambda _event: None)
     clock = clock or system_clock
@@ -131,7 +100,7 @@ async def drive_workflow(
         if run_state is None:
             run_state = await run_store.get_run_state(run_id)
         if run_state is None:
-            return _report(
+            return report(
                 sink, clock, run_id, "not_found", "run_lost", f"Run {run_id!r} not found."
             )
         if history is None:
@@ -144,7 +113,7 @@ async def drive_workflow(
         if selected is None and run_state.workflow_version is None:
             selected = workflow
         if selected is None:
-            return _report(
+            return report(
                 sink,
                 clock,
                 run_id,
@@ -154,7 +123,7 @@ async def drive_workflow(
                 f"{run_state.workflow_version!r}. Register it with .previous_versions([...]).",
                 run=run_state,
             )
-        refusal = _check_delivery(
+        refusal = check_delivery(
             run_state, HistoryIndex(history), signal_delivery, approval, expired_wait_id
         )
         if refusal is not None:
@@ -168,7 +137,7 @@ async def drive_workflow(
                     persisted=False,
                     next_index=len(history),
                 )
-            return _report(sink, clock, run_id, kind, code, message, run=run_state)
+            return report(sink, clock, run_id, kind, code, message, run=run_state)
         workflow = selected
     else:
         input_json = validate_input(workflow, input)
@@ -204,6 +173,7 @@ async def drive_workflow(
         yield_resume_at=yield_resume_at,
         cancellation=cancellation or CancellationSignal(),
         thread_id=thread_id,
+        suspend=suspend,
     )
 
 
@@ -228,82 +198,6 @@ async def _settle_terminal(
         )
     await run_store.set_run_state(run.run_id, settled)
     return settled
-
-
-def _check_delivery(
-    run: RunState,
-    history: HistoryIndex,
-    signal: SignalDelivery | None,
-    approval: ApprovalResult | None,
-    expired_wait_id: str | None,
-) -> tuple[OutcomeKind, str, str] | None:
-    """Why a delivery cannot apply (``(kind, code, message)``), or ``None`` if it can."""
-    if signal is not None:
-        previous = history.find_signal(signal.signal_id, signal.name)
-        if previous is not None and signal.step_id in (None, previous.step_id):
-            return "duplicate", "duplicate", f"signal {signal.signal_id!r} was already delivered"
-        waiting = run.waiting_for
-        if (
-            run.status != "paused"
-            or waiting is None
-            or waiting.signal_name != signal.name
-            or (signal.step_id is not None and waiting.step_id not in (None, signal.step_id))
-        ):
-            return (
-                "lost",
-                "signal_lost",
-                f"Signal delivery lost: run is not waiting for {signal.name!r}.",
-            )
-        # The snapshot may lag the log (a writer crashed between its append and its
-        # state update): a wait that is already resolved has a winner.
-        target = history.by_id.get(waiting.step_id) if waiting.step_id else None
-        if target is not None and isinstance(target.resolution, SignalResolved):
-            return "lost", "signal_lost", "Signal delivery lost: another delivery won the race."
-    if approval is not None:
-        previous_approval = history.find_approval(approval.approval_id)
-        if previous_approval is not None:
-            if (
-                previous_approval.approved == approval.approved
-                and previous_approval.feedback == approval.feedback
-            ):
-                return (
-                    "duplicate",
-                    "duplicate",
-                    f"approval {approval.approval_id!r} was already decided",
-                )
-            return "lost", "approval_lost", "Approval delivery lost: another decision won the race."
-        pending = run.pending_approval
-        if run.status != "paused" or pending is None or pending.approval_id != approval.approval_id:
-            return (
-                "lost",
-                "approval_lost",
-                f"Approval delivery lost: run is not waiting for approval {approval.approval_id!r}.",
-            )
-    if expired_wait_id is not None:
-        awaiting = [a.step_id for a in run.awaiting or ()]
-        if run.status != "paused" or expired_wait_id not in awaiting:
-            return "lost", "deadline_lost", f"run is no longer waiting at {expired_wait_id!r}"
-    return None
-
-
-def _report(
-    sink: Emit,
-    clock: Clock,
-    run_id: str,
-    kind: OutcomeKind,
-    code: str,
-    message: str,
-    *,
-    run: RunState | None = None,
-) -> WorkflowOutcome:
-    """Tell the caller (not the log) why nothing was driven."""
-    error = SerializedError(name=_error_name(code), message=message)
-    sink(RunErrored(ts=clock(), run_id=run_id, error=error, code=code))
-    return WorkflowOutcome(kind, run_id, run=run, error=error, code=code, persisted=False)
-
-
-def _error_name(code: str) -> str:
-    return "".join(part.capitalize() for part in code.split("_"))
 
 
 def _attach(
@@ -348,6 +242,7 @@ async def _drive(
     yield_resume_at: int | None,
     cancellation: CancellationSignal,
     thread_id: str | None,
+    suspend: bool,
 ) -> WorkflowOutcome:
     run_id = run_state.run_id
     input_value = from_json_value(
@@ -387,148 +282,11 @@ async def _drive(
     sink(RunStarted(ts=clock(), run_id=run_id, thread_id=thread_id))
     attributes = run_attributes(workflow.id, workflow.version, run_id)
     with telemetry.span("workflow.run", attributes) as span:
-        outcome = await _run_handler(workflow, ctx, replayer, run_state, clock)
+        if suspend:
+            outcome = await SuspendedWorkflow(workflow, ctx, replayer, telemetry).start()
+        else:
+            outcome = await run_handler(workflow, ctx, replayer)
         telemetry.set_outcome(
             span, outcome.kind, error_name=outcome.error.name if outcome.error else None
         )
     return outcome
-
-
-async def _run_handler(
-    workflow: WorkflowDefinition[Any, Any, Any],
-    ctx: WorkflowContext[Any, Any],
-    replayer: Replayer,
-    run_state: RunState,
-    clock: Clock,
-) -> WorkflowOutcome:
-    run_id = run_state.run_id
-    error: BaseException | None = None
-    output_json: Any = None
-    try:
-        output = await run_with_middleware(workflow.middlewares, ctx, workflow.handler)
-        replayer.flush_state()
-        if not replayer.paused and replayer.fatal is None:
-            output_json = validate_value(
-                output, workflow.output_adapter, f"workflow {workflow.id!r} output"
-            )[1]
-    except DeliveryRejected as rejected:
-        replayer.closed = True
-        result = rejected.outcome
-        if result.kind == "duplicate":  # the same delivery already won: nothing to report
-            return WorkflowOutcome(
-                "duplicate",
-                run_id,
-                run=replayer.run_state,
-                code=result.code,
-                persisted=False,
-                next_index=replayer.next_index,
-            )
-        return _report(
-            replayer.emit,
-            clock,
-            run_id,
-            cast(OutcomeKind, result.kind),
-            result.code,
-            str(result),
-            run=replayer.run_state,
-        )
-    except RunSuperseded:
-        pass
-    except WorkflowPaused:
-        if not replayer.paused:  # raised by user code, not by a primitive
-            error = RuntimeError("WorkflowPaused raised outside a durable primitive")
-    except WorkflowCancelled as interrupt:
-        error = interrupt
-    except Exception as exc:
-        error = exc
-    finally:
-        replayer.closed = True
-    if replayer.conflict is not None:
-        raise replayer.conflict
-    if replayer.store_failure is not None:
-        raise replayer.store_failure
-    if replayer.paused and replayer.fatal is None and not isinstance(error, WorkflowCancelled):
-        return WorkflowOutcome(
-            "paused",
-            run_id,
-            run=replayer.run_state,
-            appended=replayer.appended,
-            next_index=replayer.next_index,
-        )
-    if replayer.fatal is not None:
-        error = replayer.fatal
-    if error is None and not replayer.cancellation.is_cancelled:
-        finished = run_state_update(
-            replayer.run_state, clock, status="finished", output=output_json
-        )
-        event = RunFinished(ts=clock(), run_id=run_id, output=output_json)
-        await _terminal(replayer, [event], finished)
-        return WorkflowOutcome(
-            "finished",
-            run_id,
-            run=finished,
-            output=output_json,
-            appended=replayer.appended,
-            next_index=replayer.next_index,
-        )
-    cancelled = replayer.cancellation.is_cancelled or isinstance(error, WorkflowCancelled)
-    if cancelled:
-        serialized = SerializedError(
-            name="WorkflowCancelled", message=replayer.cancellation.reason or "Workflow cancelled."
-        )
-        code = "cancelled"
-    else:
-        assert error is not None
-        serialized = serialize_error(error)
-        code = _error_code(error)
-    status = "aborted" if cancelled else "errored"
-    errored = run_state_update(
-        replayer.run_state, clock, status=status, error=serialized, error_code=code
-    )
-    await _terminal(
-        replayer, [RunErrored(ts=clock(), run_id=run_id, error=serialized, code=code)], errored
-    )
-    return WorkflowOutcome(
-        "cancelled" if cancelled else "errored",
-        run_id,
-        run=errored,
-        error=serialized,
-        code=code,
-        appended=replayer.appended,
-        next_index=replayer.next_index,
-    )
-
-
-def _error_code(error: BaseException) -> str:
-    # Only the library's own errors name a code; a user exception with a ``code``
-    # attribute (an HTTP client error, say) must not relabel the run.
-    declared = getattr(error, "code", None) if isinstance(error, WorkflowError) else None
-    if isinstance(declared, str):
-        return declared
-    return "validation_error" if isinstance(error, WorkflowValidationError) else "error"
-
-
-async def _terminal(replayer: Replayer, events: list[WorkflowEvent], state: RunState) -> None:
-    replayer.closed = False
-    try:
-        await replayer.append(events, state)
-    except RunSuperseded:
-        if replayer.store_failure is not None:
-            raise replayer.store_failure from None
-        assert replayer.conflict is not None
-        raise replayer.conflict from None
-    finally:
-        replayer.closed = True
-
-
-def run_state_update(run: RunState, clock: Clock, **fields: Any) -> RunState:
-    """``run`` with ``fields`` replaced, waits cleared and ``updated_at`` bumped."""
-    return run.model_copy(
-        update={
-            "awaiting": None,
-            "waiting_for": None,
-            "pending_approval": None,
-            "updated_at": clock(),
-            **fields,
-        }
-    )

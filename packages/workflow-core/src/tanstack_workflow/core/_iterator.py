@@ -11,8 +11,9 @@ from typing import Any
 
 from ._context import DEFAULT_MIN_YIELD_REMAINING_MS, ApprovalResult, CancellationSignal
 from ._definition import WorkflowDefinition
-from ._engine import WorkflowOutcome, drive_workflow, new_run_id, validate_input
+from ._engine import drive_workflow, new_run_id, validate_input
 from ._events import WorkflowEvent
+from ._outcome import WorkflowOutcome
 from ._replay import SignalDelivery
 from ._run_store import RunStore
 from ._telemetry import TelemetryOption

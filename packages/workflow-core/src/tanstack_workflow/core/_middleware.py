@@ -125,36 +125,44 @@ async def run_with_middleware(
 ) -> Any:
     """Call ``handler(ctx)`` inside the middleware chain (first middleware outermost)."""
 
-    async def call(index: int) -> Any:
-        if index >= len(middlewares):
-            return await handler(ctx)
-        middleware = middlewares[index]
-        advanced = False
-        result: Any = None
+    return await _call_from(0, middlewares, ctx, handler)
 
-        async def next_(**fields: Any) -> Any:
-            nonlocal advanced, result
-            if advanced:
-                raise WorkflowDefinitionError(
-                    f"middleware {middleware.name} called next() more than once"
-                )
-            advanced = True
-            check_extension_fields(list(fields), f"middleware {middleware.name}")
-            if middleware.fields is not None:
-                undeclared = sorted(set(fields) - set(middleware.fields))
-                if undeclared:
-                    raise WorkflowDefinitionError(
-                        f"middleware {middleware.name} added undeclared field(s) {undeclared}"
-                    )
-            ctx._extend(fields)
-            result = await call(index + 1)
-            return result
 
-        await middleware.fn(ctx, next_)
-        if not advanced:
+async def _call_from(
+    index: int,
+    middlewares: Sequence[Middleware[Any]],
+    ctx: WorkflowContext[Any, Any],
+    handler: Callable[[WorkflowContext[Any, Any]], Awaitable[Any]],
+) -> Any:
+    # A module-level function rather than a recursive closure: a closure referring to
+    # itself is a reference cycle holding ``ctx`` until the cyclic collector runs.
+    if index >= len(middlewares):
+        return await handler(ctx)
+    middleware = middlewares[index]
+    advanced = False
+    result: Any = None
+
+    async def next_(**fields: Any) -> Any:
+        nonlocal advanced, result
+        if advanced:
             raise WorkflowDefinitionError(
-                f"middleware {middleware.name} returned without calling next()"
+                f"middleware {middleware.name} called next() more than once"
             )
+        advanced = True
+        check_extension_fields(list(fields), f"middleware {middleware.name}")
+        if middleware.fields is not None:
+            undeclared = sorted(set(fields) - set(middleware.fields))
+            if undeclared:
+                raise WorkflowDefinitionError(
+                    f"middleware {middleware.name} added undeclared field(s) {undeclared}"
+                )
+        ctx._extend(fields)
+        result = await _call_from(index + 1, middlewares, ctx, handler)
         return result
 
-    return await call(0)
+    await middleware.fn(ctx, next_)
+    if not advanced:
+        raise WorkflowDefinitionError(
+            f"middleware {middleware.name} returned without calling next()"
+        )
+    return result

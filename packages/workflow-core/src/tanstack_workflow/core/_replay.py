@@ -10,20 +10,20 @@ than the log recorded at its position, or reuses an id, fails the run with code
 from __future__ import annotations
 
 import asyncio
-import inspect
+import functools
 import uuid as uuid_lib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from ._context import ApprovalResult, CancellationSignal, RuntimeBudget, StepContext
+from ._attempts import run_attempts
+from ._context import ApprovalResult, CancellationSignal, RuntimeBudget
 from ._errors import (
     ApprovalTimeoutError,
     LogConflictError,
     NondeterminismError,
     StepFailedError,
-    StepTimeoutError,
     WaitTimeoutError,
     WorkflowCancelled,
     WorkflowError,
@@ -39,7 +39,6 @@ from ._events import (
     SignalAwaited,
     SignalResolved,
     StateDelta,
-    StepAttempt,
     StepFailed,
     StepFinished,
     StepStarted,
@@ -47,6 +46,7 @@ from ._events import (
     WorkflowEvent,
 )
 from ._history import HistoryIndex, OpKind, RecordedOp, describe_op
+from ._parking import Parked, Parking
 from ._retry import RetryLike, RetryPolicy, coerce_retry
 from ._run_state import (
     ApprovalAwaitable,
@@ -61,7 +61,6 @@ from ._serialize import (
     from_json_value,
     return_adapter,
     serialize_error,
-    takes_argument,
     to_json_value,
     type_adapter,
 )
@@ -107,8 +106,29 @@ class RunSuperseded(WorkflowInterrupt):
     """Internal: another writer appended to this run's log; stop driving it."""
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _primitive(
+    method: Callable[Concatenate[Replayer, _P], Awaitable[_R]],
+) -> Callable[Concatenate[Replayer, _P], Coroutine[Any, Any, _R]]:
+    """Mark a durable primitive: parking must know which tasks are inside one."""
+
+    async def tracked(self: Replayer, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        parking = self.parking
+        parking.enter()
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            parking.leave()
+
+    functools.update_wrapper(tracked, method)
+    return tracked
+
+
 class Replayer:
-    """Per-invocation engine state shared by every primitive call."""
+    """Engine state shared by every primitive call of one run's handler."""
 
     def __init__(
         self,
@@ -155,6 +175,40 @@ class Replayer:
         self.fatal: NondeterminismError | None = None
         self.conflict: LogConflictError | None = None
         self.store_failure: Exception | None = None
+        self.appended = 0
+        self.parking = Parking()
+
+    def detach(self) -> None:
+        """Drop the handler's state hook once it ended (it closes a reference cycle
+        through the context, which would otherwise wait for the cyclic collector)."""
+        self._snapshot = _no_state
+
+    def rebind(
+        self,
+        *,
+        run_state: RunState,
+        store: RunStore,
+        emit: Emit,
+        clock: Clock,
+        budget: RuntimeBudget,
+        signal_delivery: SignalDelivery | None,
+        approval: ApprovalResult | None,
+        expired_wait_id: str | None,
+        yield_resume_at: int | None,
+    ) -> None:
+        """Point a parked handler at a new invocation before waking it."""
+        self.run_state = run_state
+        self.store = store
+        self._emit = emit
+        self.clock = clock
+        self.budget = budget
+        self.signal_delivery = signal_delivery
+        self.approval = approval
+        self.expired_wait_id = expired_wait_id
+        self.yield_resume_at = yield_resume_at
+        self.delivery_applied = False
+        self.paused = False
+        self.closed = False
         self.appended = 0
 
     # -- bookkeeping -------------------------------------------------------
@@ -232,7 +286,7 @@ class Replayer:
                 raise WorkflowPaused()
             index = self.next_index
             try:
-                if state is not None and isinstance(self.store, TransitionRunStore):
+                if state is not None and _commits_transitions(self.store):
                     await self.store.commit_transition(self.run_id, index, events, state)
                 else:
                     for offset, event in enumerate(events):
@@ -295,7 +349,17 @@ class Replayer:
             async with self._lock:
                 await self.store.set_run_state(self.run_id, state)
                 self.run_state = state
-        raise WorkflowPaused()
+        await self._park_or_unwind()
+
+    async def _park_or_unwind(self, rejected: DeliveryRejected | None = None) -> None:
+        """Stop this invocation at a wait: park the handler when allowed (returns once a
+        later invocation wakes it), else raise ``rejected`` or ``WorkflowPaused``."""
+        if not self.parking.can_park():
+            raise rejected or WorkflowPaused()
+        self.paused = True
+        self.closed = True
+        context = await self.parking.park(Parked(rejected))
+        self.telemetry.adopt(context)
 
     def running_state(self) -> RunState:
         """The run state to store once a delivery lets the run continue."""
@@ -311,6 +375,7 @@ class Replayer:
 
     # -- primitives ----------------------------------------------------------
 
+    @_primitive
     async def step(
         self,
         op_id: str,
@@ -342,8 +407,8 @@ class Replayer:
         }
         attributes["tanstack.workflow.step_id"] = op_id
         with self.telemetry.span("workflow.step", attributes) as span:
-            ok, value, error, attempts = await self._attempts(
-                op_id, fn, policy, timeout_ms, adapter, span
+            ok, value, error, attempts = await run_attempts(
+                self, op_id, fn, policy, timeout_ms, adapter, span
             )
             recorded_attempts = attempts if len(attempts) > 1 else None
             if span is not None:
@@ -380,105 +445,6 @@ class Replayer:
             ]
         )
         return from_json_value(data, adapter, what)
-
-    async def _attempts(
-        self,
-        op_id: str,
-        fn: Callable[..., Any],
-        policy: RetryPolicy | None,
-        timeout_ms: int | None,
-        adapter: Any,
-        span: Any,
-    ) -> tuple[bool, Any, BaseException | None, list[StepAttempt]]:
-        attempts: list[StepAttempt] = []
-        attempt = 0
-        while True:
-            attempt += 1
-            if self.cancellation.is_cancelled:
-                raise WorkflowCancelled(self.cancellation.reason)
-            started = self.clock()
-            attempt_signal = CancellationSignal()
-            remove = self.cancellation.on_cancel(self._forward_cancel(attempt_signal))
-            step_ctx = StepContext(
-                id=f"{self.run_id}:{op_id}",
-                attempt=attempt,
-                runtime=self.budget,
-                cancellation=attempt_signal,
-            )
-            try:
-                value = await self._run_attempt(op_id, fn, step_ctx, timeout_ms)
-                data = to_json_value(value, adapter, f"step {op_id!r} result")
-                attempts.append(StepAttempt(started_at=started, finished_at=self.clock()))
-                return True, data, None, attempts
-            except asyncio.CancelledError:
-                if self.cancellation.is_cancelled:
-                    raise WorkflowCancelled(self.cancellation.reason) from None
-                raise
-            except Exception as err:
-                attempts.append(
-                    StepAttempt(
-                        started_at=started, finished_at=self.clock(), error=serialize_error(err)
-                    )
-                )
-                self.telemetry.add_event(span, "workflow.step.attempt.failed", {"attempt": attempt})
-                retryable = not isinstance(err, WorkflowValidationError)
-                if not (retryable and policy is not None and policy.allows_retry(err, attempt)):
-                    return False, None, err, attempts
-                delay = policy.delay_ms(attempt)
-                if delay > 0:
-                    await self._interruptible_sleep(delay / 1000)
-            finally:
-                remove()
-
-    def _forward_cancel(self, target: CancellationSignal) -> Callable[[], None]:
-        """A callback cancelling ``target`` with the run's cancellation reason."""
-        return lambda: target.cancel(self.cancellation.reason)
-
-    async def _run_attempt(
-        self, op_id: str, fn: Callable[..., Any], step_ctx: StepContext, timeout_ms: int | None
-    ) -> Any:
-        def call() -> Any:
-            return fn(step_ctx) if takes_argument(fn) else fn()
-
-        if timeout_ms is None:
-            if inspect.iscoroutinefunction(fn) and not self.cancellation.is_cancelled:
-                task = asyncio.ensure_future(call())
-                remove = self.cancellation.on_cancel(task.cancel)
-                try:
-                    return await task
-                finally:
-                    remove()
-            result = call()
-            return await result if inspect.isawaitable(result) else result
-        if timeout_ms <= 0:
-            raise WorkflowValidationError(f"ctx.step({op_id!r}) timeout_ms", "must be positive")
-        if inspect.iscoroutinefunction(fn):
-            awaitable: Awaitable[Any] = call()
-        else:
-            awaitable = asyncio.to_thread(call)
-        task = asyncio.ensure_future(awaitable)
-        remove = self.cancellation.on_cancel(task.cancel)
-        try:
-            result = await asyncio.wait_for(task, timeout_ms / 1000)
-        except TimeoutError:
-            if self.cancellation.is_cancelled:
-                raise
-            step_ctx.cancellation.cancel("timeout")
-            raise StepTimeoutError(op_id, timeout_ms) from None
-        finally:
-            remove()
-        return await result if inspect.isawaitable(result) else result
-
-    async def _interruptible_sleep(self, seconds: float) -> None:
-        if self.cancellation.is_cancelled:
-            raise WorkflowCancelled(self.cancellation.reason)
-        waiter = asyncio.ensure_future(self.cancellation.wait())
-        try:
-            await asyncio.wait({waiter}, timeout=seconds)
-        finally:
-            waiter.cancel()
-        if self.cancellation.is_cancelled:
-            raise WorkflowCancelled(self.cancellation.reason)
 
     async def sleep(
         self, duration: int | timedelta, *, op_id: str | None, meta: WorkflowMetadata | None
@@ -547,6 +513,7 @@ class Replayer:
         self._counters[kind] = n + 1
         return n
 
+    @_primitive
     async def _wait(
         self,
         name: str,
@@ -577,13 +544,21 @@ class Replayer:
                 ts=self.clock(), step_id=op_id, name=name, deadline=deadline(), meta=meta, seq=seq
             )
             events.append(awaited)
-        delivered = await self._deliver_signal(op_id, name, awaited, adapter, events)
-        if delivered is not _NOTHING:
-            return delivered
         waiting = SignalAwaitable(
             step_id=op_id, signal_name=name, deadline=awaited.deadline, meta=awaited.meta
         )
-        await self._pause(events, waiting)
+        while True:  # parked handlers come back here when a later invocation wakes them
+            try:
+                delivered = await self._deliver_signal(op_id, name, awaited, adapter, events)
+            except DeliveryRejected as rejected:
+                if events or rejected.outcome.kind != "rejected":
+                    raise
+                await self._park_or_unwind(rejected)  # refused payload: the run is unchanged
+                continue
+            if delivered is not _NOTHING:
+                return delivered
+            await self._pause(events, waiting)
+            events = []
 
     async def _deliver_signal(
         self,
@@ -667,6 +642,7 @@ class Replayer:
                 )
             ) from None
 
+    @_primitive
     async def approve(
         self,
         *,
@@ -696,33 +672,6 @@ class Replayer:
                 seq=seq,
             )
             events.append(requested)
-        resolved: ApprovalResolved | None = None
-        if self.expired_wait_id == op_id and not self.delivery_applied:
-            resolved = ApprovalResolved(
-                ts=self.clock(),
-                step_id=op_id,
-                approval_id=requested.approval_id,
-                approved=False,
-                timed_out=True,
-            )
-        elif (
-            self.approval is not None
-            and not self.delivery_applied
-            and self.approval.approval_id == requested.approval_id
-        ):
-            resolved = ApprovalResolved(
-                ts=self.clock(),
-                step_id=op_id,
-                approval_id=requested.approval_id,
-                approved=self.approval.approved,
-                feedback=self.approval.feedback,
-                meta=self.approval.meta,
-            )
-        if resolved is not None:
-            self.delivery_applied = True
-            await self._apply([*events, resolved], "approval_lost")
-            recorded = self.history.by_id[op_id]
-            return _approval_result(recorded, op_id)
         waiting = ApprovalAwaitable(
             step_id=op_id,
             approval_id=requested.approval_id,
@@ -731,9 +680,41 @@ class Replayer:
             deadline=requested.deadline,
             meta=requested.meta,
         )
-        await self._pause(events, waiting)
-        raise AssertionError("unreachable")  # pragma: no cover
+        while True:  # parked handlers come back here when a later invocation wakes them
+            resolved = self._approval_resolution(op_id, requested)
+            if resolved is not None:
+                self.delivery_applied = True
+                await self._apply([*events, resolved], "approval_lost")
+                return _approval_result(self.history.by_id[op_id], op_id)
+            await self._pause(events, waiting)
+            events = []
 
+    def _approval_resolution(
+        self, op_id: str, requested: ApprovalRequested
+    ) -> ApprovalResolved | None:
+        """The resolution this invocation brings for approval ``op_id``, if any."""
+        if self.delivery_applied:
+            return None
+        if self.expired_wait_id == op_id:
+            return ApprovalResolved(
+                ts=self.clock(),
+                step_id=op_id,
+                approval_id=requested.approval_id,
+                approved=False,
+                timed_out=True,
+            )
+        if self.approval is not None and self.approval.approval_id == requested.approval_id:
+            return ApprovalResolved(
+                ts=self.clock(),
+                step_id=op_id,
+                approval_id=requested.approval_id,
+                approved=self.approval.approved,
+                feedback=self.approval.feedback,
+                meta=self.approval.meta,
+            )
+        return None
+
+    @_primitive
     async def now(self, *, op_id: str | None, meta: WorkflowMetadata | None) -> int:
         await self._flush_and_check()
         op_id = op_id or self._auto_id("now")
@@ -745,6 +726,7 @@ class Replayer:
         await self.append([NowRecorded(ts=value, step_id=op_id, value=value, meta=meta, seq=seq)])
         return value
 
+    @_primitive
     async def uuid(self, *, op_id: str | None, meta: WorkflowMetadata | None) -> str:
         await self._flush_and_check()
         op_id = op_id or self._auto_id("uuid")
@@ -764,6 +746,21 @@ class Replayer:
 
 
 _NOTHING: Any = object()
+_TRANSITIONS: dict[type, bool] = {}
+
+
+def _commits_transitions(store: RunStore) -> bool:
+    """``isinstance(store, TransitionRunStore)``, memoized per type: a runtime protocol
+    check inspects every attribute and costs more than an in-memory append."""
+    kind = type(store)
+    known = _TRANSITIONS.get(kind)
+    if known is None:
+        known = _TRANSITIONS[kind] = isinstance(store, TransitionRunStore)
+    return known
+
+
+def _no_state() -> Any:
+    return None
 
 
 def _same_op(op: RecordedOp, kind: OpKind, op_id: str, name: str | None) -> bool:

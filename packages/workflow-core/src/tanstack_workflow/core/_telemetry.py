@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 try:  # optional dependency: the [otel] extra
+    from opentelemetry import context as _otel_context
     from opentelemetry import trace as _otel_trace
 except ImportError:  # pragma: no cover - exercised when the extra is absent
     _otel_trace = None  # type: ignore[assignment]
+    _otel_context = None  # type: ignore[assignment]
 
 TelemetryOption = bool | Any | None
 """``None``/``True``: the global tracer provider; ``False``: off; or a ``Tracer``."""
@@ -38,6 +40,19 @@ class Telemetry:
     def enabled(self) -> bool:
         """True when spans are recorded."""
         return self._tracer is not None
+
+    def current_context(self) -> Any:
+        """The active tracing context (``None`` when disabled), for ``adopt`` elsewhere."""
+        if self._tracer is None or _otel_context is None:
+            return None
+        return _otel_context.get_current()
+
+    @staticmethod
+    def adopt(context: Any) -> None:
+        """Make ``context`` current in this task: a handler parked at a wait continues
+        under the span of the invocation that resumed it."""
+        if context is not None and _otel_context is not None:
+            _otel_context.attach(context)
 
     @contextlib.contextmanager
     def span(self, name: str, attributes: dict[str, Any]) -> Iterator[Any]:
