@@ -15,16 +15,19 @@ from tanstack_workflow.core import (
     Clock,
     LogConflictError,
     SignalDelivery,
+    SuspendedWorkflow,
     WorkflowDefinition,
     WorkflowEvent,
     WorkflowOutcome,
     WorkflowValidationError,
     drive_workflow,
+    resume_workflow,
 )
 
 from ._adapter import create_run_store_adapter
 from ._models import RunTransition, WorkflowExecution
 from ._store import WorkflowExecutionStore
+from ._suspended import SuspendedRuns
 
 _log = logging.getLogger("tanstack_workflow.runtime")
 
@@ -215,31 +218,62 @@ async def drive_claimed_run(
     signal_delivery: SignalDelivery | None = None,
     approval: ApprovalResult | None = None,
     expired_wait_id: str | None = None,
+    suspended: SuspendedRuns | None = None,
+    parked: SuspendedWorkflow | None = None,
 ) -> WorkflowRunResult:
     """Drive a run whose lease ``options.lease_owner`` holds; always leave the lease released
-    (or handed back through the final transition)."""
+    (or handed back through the final transition).
+
+    ``parked`` (taken from ``suspended`` and matching ``run``) continues a handler parked
+    in this process instead of replaying ``history``; a handler that parks again is
+    kept in ``suspended``.
+    """
     collector = _Collector(run.run_id, options)
     heartbeat = asyncio.ensure_future(_heartbeat(store, run.run_id, options))
     released = False
+    run_store = create_run_store_adapter(store, clock=options.clock)
     try:
-        outcome = await drive_workflow(
-            workflow=workflow,
-            run_store=create_run_store_adapter(store, clock=options.clock),
-            emit=collector,
-            run_id=run.run_id,
-            recover=signal_delivery is None and approval is None and expired_wait_id is None,
-            signal_delivery=signal_delivery,
-            approval=approval,
-            expired_wait_id=expired_wait_id,
-            deadline=options.deadline,
-            min_yield_remaining_ms=options.min_yield_remaining_ms,
-            yield_resume_at=options.now + 1,
-            clock=options.clock,
-            telemetry=options.telemetry,
-            thread_id=options.thread_id,
-            run_state=run.to_run_state(),
-            history=history,
-        )
+        if parked is not None:
+            outcome = await resume_workflow(
+                parked,
+                run_state=run.to_run_state(),
+                next_index=run.next_index,
+                run_store=run_store,
+                emit=collector,
+                clock=options.clock,
+                deadline=options.deadline,
+                min_yield_remaining_ms=options.min_yield_remaining_ms,
+                signal_delivery=signal_delivery,
+                approval=approval,
+                expired_wait_id=expired_wait_id,
+                yield_resume_at=options.now + 1,
+                thread_id=options.thread_id,
+            )
+        else:
+            outcome = await drive_workflow(
+                workflow=workflow,
+                run_store=run_store,
+                emit=collector,
+                run_id=run.run_id,
+                recover=signal_delivery is None and approval is None and expired_wait_id is None,
+                signal_delivery=signal_delivery,
+                approval=approval,
+                expired_wait_id=expired_wait_id,
+                deadline=options.deadline,
+                min_yield_remaining_ms=options.min_yield_remaining_ms,
+                yield_resume_at=options.now + 1,
+                clock=options.clock,
+                telemetry=options.telemetry,
+                thread_id=options.thread_id,
+                run_state=run.to_run_state(),
+                history=history,
+                suspend=suspended is not None and suspended.enabled,
+            )
+        if outcome.suspended is not None:
+            if suspended is not None:
+                suspended.keep(outcome.suspended, workflow)
+            else:
+                outcome.suspended.discard()
         released = outcome.persisted and outcome.kind in (
             "finished",
             "paused",

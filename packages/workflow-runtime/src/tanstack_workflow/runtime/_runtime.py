@@ -27,9 +27,10 @@ from ._driver import (
     classify,
     drive_claimed_run,
 )
-from ._models import RunPage, RunTimeline, WorkflowExecution
+from ._models import RunPage, RunTimeline, StoredWorkflowEvent, WorkflowExecution
 from ._registrations import WorkflowCatalog
 from ._store import WorkflowExecutionStore
+from ._suspended import DEFAULT_SUSPENDED_RUNS, SuspendedRuns
 from ._sweep import sweep_runtime
 from ._validation import check_limit, check_run_id
 
@@ -48,6 +49,11 @@ class WorkflowRuntime:
     Every driving call accepts ``now``, ``deadline``, ``max_duration_ms``,
     ``min_yield_remaining_ms``, ``lease_owner``, ``lease_ms``, ``include_events``,
     ``max_events`` and ``publish``.
+
+    ``suspended_runs`` bounds how many runs paused by this runtime stay parked in
+    memory, so their next resume continues the handler instead of replaying the log
+    (0 turns this off). A parked run is only continued while the store shows no other
+    writer since it paused; otherwise it is replayed from the store as usual.
     """
 
     def __init__(
@@ -60,9 +66,11 @@ class WorkflowRuntime:
         telemetry: Any = None,
         clock: Clock | None = None,
         concurrency: int = 8,
+        suspended_runs: int = DEFAULT_SUSPENDED_RUNS,
     ) -> None:
         check_limit(default_lease_ms, "default_lease_ms", minimum=1)
         check_limit(concurrency, "concurrency", minimum=1)
+        check_limit(suspended_runs, "suspended_runs")
         self.store = store
         self.catalog = WorkflowCatalog(workflows)
         self.default_lease_ms = default_lease_ms
@@ -70,6 +78,7 @@ class WorkflowRuntime:
         self.telemetry = telemetry
         self.clock = clock or system_clock
         self.concurrency = concurrency
+        self.suspended = SuspendedRuns(suspended_runs)
 
     @property
     def workflows(self) -> Mapping[str, Any]:
@@ -168,7 +177,9 @@ class WorkflowRuntime:
         )
         if created.kind == "existing":
             return await self._attach(created.run, opts)
-        return await drive_claimed_run(self.store, workflow, created.run, [], opts)
+        return await drive_claimed_run(
+            self.store, workflow, created.run, [], opts, suspended=self.suspended
+        )
 
     async def _attach(self, run: WorkflowExecution, opts: DriveOptions) -> WorkflowRunResult:
         # Report the stored log under the same include_events / max_events rules as a drive.
@@ -197,19 +208,46 @@ class WorkflowRuntime:
             lease_owner=opts.lease_owner,
             lease_ms=opts.lease_ms,
             now=opts.now,
-            with_events=True,
+            with_events=run_id not in self.suspended,  # a parked run needs no log read
         )
         if claim.kind == "not-found" or claim.run is None:
+            self.suspended.drop(run_id)
             return WorkflowRunResult("not-found", run_id)
         run = claim.run
         if claim.kind == "not-claimable":
             kind: RunResultKind = "not-waiting" if run.is_terminal else "not-claimable"
-            if run.is_terminal and await self._already_delivered(run_id, **delivery):
-                kind = "duplicate"  # a redelivery after the run ended is still a no-op
+            if run.is_terminal:
+                self.suspended.drop(run_id)
+                if await self._already_delivered(run_id, **delivery):
+                    kind = "duplicate"  # a redelivery after the run ended is still a no-op
             return WorkflowRunResult(kind, run_id, run.workflow_id, run)
+        return await self.drive_leased(run, opts, claim.events, **delivery)
+
+    async def drive_leased(
+        self,
+        run: WorkflowExecution,
+        opts: DriveOptions,
+        events: list[StoredWorkflowEvent] | None,
+        **delivery: Any,
+    ) -> WorkflowRunResult:
+        """Drive a run this call holds the lease of: continue its parked handler when
+        this process has one matching ``run``, else replay ``events`` (read if ``None``)."""
         workflow = await self.catalog.get(run.workflow_id)
-        history = [s.event for s in claim.events or ()]
-        return await drive_claimed_run(self.store, workflow, run, history, opts, **delivery)
+        parked = self.suspended.take(run, workflow)
+        history = []
+        if parked is None:
+            stored = events if events is not None else await self.store.read_events(run.run_id)
+            history = [s.event for s in stored]
+        return await drive_claimed_run(
+            self.store,
+            workflow,
+            run,
+            history,
+            opts,
+            suspended=self.suspended,
+            parked=parked,
+            **delivery,
+        )
 
     async def _already_delivered(
         self,
@@ -347,7 +385,8 @@ class WorkflowRuntime:
         return await self.store.get_run_timeline(run_id)
 
     async def close(self) -> None:
-        """Close the store's connections (if it holds any)."""
+        """Unwind parked handlers and close the store's connections (if it holds any)."""
+        await self.suspended.aclose()
         close = getattr(self.store, "close", None)
         if close is not None:
             await close()
@@ -384,12 +423,14 @@ def define_workflow_runtime(
     publish: Publisher | None = None,
     telemetry: Any = None,
     concurrency: int = 8,
+    suspended_runs: int = DEFAULT_SUSPENDED_RUNS,
 ) -> WorkflowRuntime:
     """A runtime over ``store`` for ``workflows`` (``{workflow_id: registration}``).
 
     A registration is a ``WorkflowRegistration``, a plain dict with the same keys
     (``load``, ``version``, ``previous_versions``, ``schedules``), or just a loader.
-    ``concurrency`` bounds how many claimed runs one sweep drives at once.
+    ``concurrency`` bounds how many claimed runs one sweep drives at once;
+    ``suspended_runs`` how many paused runs stay parked in memory for a fast resume.
     """
     return WorkflowRuntime(
         store=store,
@@ -398,4 +439,5 @@ def define_workflow_runtime(
         publish=publish,
         telemetry=telemetry,
         concurrency=concurrency,
+        suspended_runs=suspended_runs,
     )

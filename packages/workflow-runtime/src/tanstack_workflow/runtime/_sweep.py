@@ -17,7 +17,7 @@ from tanstack_workflow.core import (
 )
 
 from ._driver import DriveOptions, Publisher, WorkflowRunResult, classify, drive_claimed_run
-from ._models import ScheduleBucket, TimerWakeup, WorkflowExecution
+from ._models import ScheduleBucket, StoredWorkflowEvent, TimerWakeup, WorkflowExecution
 from ._validation import check_limit
 
 if TYPE_CHECKING:
@@ -220,9 +220,7 @@ async def _recover_batch(
     )
 
     async def drive(run: WorkflowExecution) -> WorkflowRunResult:
-        workflow = await self.catalog.get(run.workflow_id)
-        history = [s.event for s in await self.store.read_events(run.run_id)]
-        return await drive_claimed_run(self.store, workflow, run, history, opts)
+        return await self.drive_leased(run, opts, None)
 
     await _drive_all(self, [c.run for c in claims], drive, phase)
     return len(claims)
@@ -234,21 +232,21 @@ async def _timer_batch(self: WorkflowRuntime, opts: DriveOptions, batch: int, ph
     )
 
     async def drive(wakeup: TimerWakeup) -> WorkflowRunResult:
-        loaded = await self.store.load_execution(wakeup.run_id)
-        if loaded is None:
+        run: WorkflowExecution | None
+        events: list[StoredWorkflowEvent] | None = None
+        if wakeup.run_id in self.suspended:  # parked here: the run row is enough
+            run = await self.store.load_run(wakeup.run_id)
+        else:
+            loaded = await self.store.load_execution(wakeup.run_id)
+            run, events = (loaded.run, loaded.events) if loaded is not None else (None, None)
+        if run is None:
             return WorkflowRunResult("not-found", wakeup.run_id, wakeup.workflow_id)
-        workflow = await self.catalog.get(wakeup.workflow_id)
-        history = [s.event for s in loaded.events]
         if wakeup.wake_kind == "deadline":
-            return await drive_claimed_run(
-                self.store, workflow, loaded.run, history, opts, expired_wait_id=wakeup.step_id
-            )
+            return await self.drive_leased(run, opts, events, expired_wait_id=wakeup.step_id)
         delivery = SignalDelivery(
             signal_id=wakeup.signal_id, name="__timer", step_id=wakeup.step_id
         )
-        return await drive_claimed_run(
-            self.store, workflow, loaded.run, history, opts, signal_delivery=delivery
-        )
+        return await self.drive_leased(run, opts, events, signal_delivery=delivery)
 
     await _drive_all(self, wakeups, drive, phase)
     return len(wakeups)
@@ -328,4 +326,6 @@ async def _start_bucket(
         return WorkflowRunResult(
             classify(created.run), bucket.run_id, bucket.workflow_id, created.run
         )
-    return await drive_claimed_run(self.store, workflow, created.run, [], opts)
+    return await drive_claimed_run(
+        self.store, workflow, created.run, [], opts, suspended=self.suspended
+    )
