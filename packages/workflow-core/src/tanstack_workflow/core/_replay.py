@@ -15,7 +15,7 @@ import uuid as uuid_lib
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeGuard, TypeVar
 
 from ._attempts import run_attempts
 from ._context import ApprovalResult, CancellationSignal, RuntimeBudget
@@ -749,7 +749,7 @@ _NOTHING: Any = object()
 _TRANSITIONS: dict[type, bool] = {}
 
 
-def _commits_transitions(store: RunStore) -> bool:
+def _commits_transitions(store: RunStore) -> TypeGuard[TransitionRunStore]:
     """``isinstance(store, TransitionRunStore)``, memoized per type: a runtime protocol
     check inspects every attribute and costs more than an in-memory append."""
     kind = type(store)
