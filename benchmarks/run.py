@@ -1,102 +1,115 @@
-"""Run the benchmark workloads against every available store and print one table.
+"""The benchmark: workloads W1-W4 on every available store, printed as one table.
 
-    python benchmarks/run.py                      # in-memory + every store that imports
-    python benchmarks/run.py --stores memory --quick
+    python benchmarks/run.py                          # memory, postgres, d1-local
+    python benchmarks/run.py --stores memory,postgres --quick
+    python benchmarks/run.py --operations             # also one row per Postgres store call
+    python benchmarks/run.py --embedded               # a throwaway Postgres with pg_stat_statements
 
-Postgres uses DATABASE_URL (default postgresql://root@127.0.0.1:5432/test) and a fresh
-schema per workload. Store operations per unit are counted at the driver; each is one
-SQL statement (or one D1 batch) in the first-party SQL stores.
+Postgres is DATABASE_URL (default postgresql://root@127.0.0.1:5432/test); the benchmark
+works in a scratch database it creates and drops (or in the given database when it may
+not create one), a fresh schema per workload. Statements come from pg_stat_statements when
+the server loads it, otherwise from the driver; commits from pg_stat_database. pgbench (one
+client, prepared, a one-row INSERT) runs just before and just after W1, and W1's time per
+step is compared with the mean of the two. See counting.py for how each store is counted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
+import platform
+import statistics
 import sys
-import tempfile
-import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workloads import Measurement, StoreFactory, w1, w2, w3, w4
+from counting import (
+    DEFAULT_URL,
+    D1Target,
+    MemoryTarget,
+    PostgresServer,
+    PostgresTarget,
+    Target,
+    find_pgbench,
+    pgbench_insert_ms,
+    start_embedded_with_stat_statements,
+)
+from workloads import Measurement, w1, w2, w3, w4
 
-from tanstack_workflow.runtime import in_memory_workflow_execution_store
-
-
-async def _memory() -> Any:
-    return in_memory_workflow_execution_store()
-
-
-def _postgres_factory() -> StoreFactory | None:
-    try:
-        from tanstack_workflow.store_postgres import create_postgres_workflow_store
-    except ImportError:
-        return None
-    url = os.environ.get("DATABASE_URL", "postgresql://root@127.0.0.1:5432/test")
-
-    async def make() -> Any:
-        store = create_postgres_workflow_store(url, schema=f"bench_{uuid.uuid4().hex[:8]}")
-        await store.ensure_schema()
-        return store
-
-    return make
+STORES = ("memory", "postgres", "d1-local")
 
 
-def _d1_local_factory() -> StoreFactory | None:
-    try:
-        from tanstack_workflow.store_d1 import (
-            create_cloudflare_d1_workflow_store,
-            local_d1_database,
-        )
-    except ImportError:
-        return None
-    folder = Path(tempfile.mkdtemp(prefix="bench-d1-"))
-
-    async def make() -> Any:
-        store = create_cloudflare_d1_workflow_store(
-            db=local_d1_database(folder / f"{uuid.uuid4().hex}.sqlite")
-        )
-        await store.ensure_schema()
-        return store
-
-    return make
-
-
-FACTORIES: dict[str, Callable[[], StoreFactory | None]] = {
-    "memory": lambda: _memory,
-    "postgres": _postgres_factory,
-    "d1-local": _d1_local_factory,
-}
-
-
-async def run_store(name: str, factory: StoreFactory, quick: bool) -> list[Measurement]:
+async def run_target(
+    target: Target, quick: bool, pgbench_seconds: float, notes: list[str]
+) -> list[Measurement]:
     scale = 10 if quick else 1
+    server = target.server if isinstance(target, PostgresTarget) else None
+    baseline: list[float | None] = []
+
+    async def pgbench() -> None:
+        assert server is not None
+        baseline.append(pgbench_insert_ms(server.given_url, pgbench_seconds))
+
     results = [
-        await w1(factory, steps=1_000 // scale),
-        await w2(factory, runs=1_000 // scale, drivers=1),
-        await w2(factory, runs=1_000 // scale, drivers=8),
-        await w3(factory, runs=5_000 // scale),
+        await w1(target, steps=1_000 // scale, repeats=5, between=pgbench if server else None)
+    ]
+    if server is not None:
+        note_w1_ratio(results[0], baseline, pgbench_seconds, notes)
+    results += [
+        await w2(target, runs=1_000 // scale, drivers=1),
+        await w2(target, runs=1_000 // scale, drivers=8),
+        await w3(target, runs=5_000 // scale, sweep_limit=500 // scale),
     ]
     for n in (100, 200, 400, 800):
-        results.append(await w4(factory, waits=n // scale))
+        results.append(await w4(target, waits=n // scale))
     return results
 
 
+def note_w1_ratio(
+    m: Measurement, baseline: list[float | None], seconds: float, notes: list[str]
+) -> None:
+    """W1 per step against pgbench: each W1 run against the mean of the pgbench runs
+    just before and just after it; the median of those ratios."""
+    if any(ms is None for ms in baseline):
+        notes.append("pgbench: not found or failed, no INSERT-commit baseline.")
+        return
+    inserts = [ms for ms in baseline if ms is not None]
+    ratios = [run_ms / ((inserts[k] + inserts[k + 1]) / 2) for k, run_ms in enumerate(m.per_run_ms)]
+    ratio = statistics.median(ratios)
+    m.extra["pgbench INSERT"] = f"{statistics.median(inserts):.3f} ms"
+    m.extra["W1/pgbench"] = f"{ratio:.2f}x"
+    notes.append(
+        f"pgbench ({find_pgbench()}): one-row INSERT commit, 1 client, -M prepared, "
+        f"{seconds:g} s before, between and after the W1 runs: "
+        + ", ".join(f"{ms:.3f}" for ms in inserts)
+        + " ms. W1 runs: "
+        + ", ".join(f"{ms:.3f}" for ms in m.per_run_ms)
+        + " ms per step. W1/pgbench, each run against the mean of its neighbours: "
+        + ", ".join(f"{r:.2f}" for r in ratios)
+        + f"; median {ratio:.2f}x (target <= 2x)."
+    )
+
+
 def print_table(rows: list[tuple[str, Measurement]]) -> None:
-    header = "| store | workload | units | ms/unit | store ops/unit | other |"
-    print(header)
-    print("|---|---|---|---|---|---|")
+    print("| store | workload | units | ms/unit | statements/unit | commits/unit | other |")
+    print("|---|---|---|---|---|---|---|")
     for store, m in rows:
-        other = ", ".join(
-            f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in m.extra.items()
-        )
+        other = ", ".join(f"{k} {v}" for k, v in m.extra.items())
+        commits = "-" if m.commits_per_unit is None else f"{m.commits_per_unit:.2f}"
         print(
-            f"| {store} | {m.workload} | {m.units} {m.unit}s | {m.ms_per_unit:.3f} | {m.ops_per_unit:.2f} | {other} |"
+            f"| {store} | {m.workload} | {m.units} {m.unit}s | {m.ms_per_unit:.3f} "
+            f"| {m.statements_per_unit:.2f} | {commits} | {other} |"
         )
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 async def main(argv: list[str] | None = None) -> int:
@@ -104,19 +117,78 @@ async def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--stores", default=",".join(FACTORIES), help="comma-separated: " + ", ".join(FACTORIES)
+        "--stores", default=",".join(STORES), help="comma-separated: " + ", ".join(STORES)
     )
     parser.add_argument("--quick", action="store_true", help="one tenth of every workload")
+    parser.add_argument(
+        "--operations", action="store_true", help="also time each Postgres store operation"
+    )
+    parser.add_argument("--ops", type=int, default=300, help="calls per operation (--operations)")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
+    parser.add_argument(
+        "--embedded", action="store_true", help="a throwaway Postgres with pg_stat_statements"
+    )
+    parser.add_argument("--pgbench-seconds", type=float, default=2)
     args = parser.parse_args(argv)
+    names = [name.strip() for name in args.stores.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(STORES))
+    if unknown:
+        parser.error(f"unknown stores {unknown}; choose from {', '.join(STORES)}")
+
+    embedded = server = None
     rows: list[tuple[str, Measurement]] = []
-    for name in args.stores.split(","):
-        factory = FACTORIES[name]()
-        if factory is None:
-            print(f"(skipping {name}: package not installed)", file=sys.stderr)
-            continue
-        for measurement in await run_store(name, factory, args.quick):
-            rows.append((name, measurement))
+    notes: list[str] = []
+    footnotes: list[str] = []
+    operations = None
+    try:
+        for name in names:
+            target: Target
+            if name == "memory":
+                target = MemoryTarget()
+            elif name == "d1-local":
+                if not _installed("tanstack_workflow.store_d1"):
+                    print("(skipping d1-local: package not installed)", file=sys.stderr)
+                    continue
+                target = D1Target()
+            else:
+                if not _installed("tanstack_workflow.store_postgres"):
+                    print("(skipping postgres: package not installed)", file=sys.stderr)
+                    continue
+                url = args.database_url
+                if args.embedded:
+                    url, embedded = start_embedded_with_stat_statements()
+                server = PostgresServer(url)
+                await server.setup()
+                target = PostgresTarget(server)
+            try:
+                for measurement in await run_target(
+                    target, args.quick, args.pgbench_seconds, notes
+                ):
+                    rows.append((name, measurement))
+                if args.operations and isinstance(target, PostgresTarget):
+                    from postgres_store import store_operations
+
+                    operations = await store_operations(target, args.ops)
+            finally:
+                await target.close()
+            footnotes.append(target.footnote())
+    finally:
+        if server is not None:
+            await server.close()
+        if embedded is not None:
+            embedded.cleanup()
+
+    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.system()}\n")
     print_table(rows)
+    print()
+    for note in footnotes + notes:
+        print(f"- {note}")
+    print("- Times are wall clock on this machine and vary with its load; counts do not.")
+    if operations is not None:
+        from postgres_store import print_operations
+
+        print()
+        print_operations(operations)
     return 0
 
 

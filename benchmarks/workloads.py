@@ -1,52 +1,29 @@
-"""Benchmark workloads W1-W4, run against any ``WorkflowExecutionStore``.
+"""Benchmark workloads W1-W4, run against any store target (see ``counting.py``).
 
-W1  one run of N sequential trivial steps
+W1  one run of N sequential trivial steps (median of a few runs)
 W2  N three-step runs, with 1 and 8 concurrent drivers
-W3  N runs sleeping, then sweeps until every run has resumed
+W3  N runs sleeping, then sweeps until every run has resumed: timed by a fresh runtime
+    (real timers fire in another process), then a second pass under tracemalloc for memory
 W4  a run that pauses N times on ``wait_for_event``, each resumed by ``deliver_signal``
 
-Each workload reports wall time and store operations per unit. Every store
-operation of the first-party SQL stores is one SQL statement (one batch on D1), so
-operations per unit are statements per unit; ``run.py`` adds server-side counts
-from ``pg_stat_statements`` where the server has it.
+Each workload reports time per unit and, from the target's counting window, statements and
+commits per unit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 import tracemalloc
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from counting import Target, Window
+
 from tanstack_workflow.core import create_workflow
-from tanstack_workflow.runtime import WorkflowExecutionStore, define_workflow_runtime
-
-StoreFactory = Callable[[], Awaitable[WorkflowExecutionStore]]
-
-
-class CountingStore:
-    """Forwards to a store and counts every awaited operation by name."""
-
-    def __init__(self, inner: WorkflowExecutionStore) -> None:
-        self._inner = inner
-        self.counts: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self._inner, name)
-        if not callable(target) or name.startswith("_") or name in ("subscribe_events",):
-            return target
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            self.counts[name] += 1
-            return await target(*args, **kwargs)
-
-        return counted
-
-    def total(self, exclude: tuple[str, ...] = ("close",)) -> int:
-        return sum(n for op, n in self.counts.items() if op not in exclude)
+from tanstack_workflow.runtime import define_workflow_runtime
 
 
 @dataclass
@@ -54,17 +31,24 @@ class Measurement:
     workload: str
     units: int
     unit: str
-    seconds: float
-    operations: Counter[str] = field(default_factory=Counter)
-    extra: dict[str, Any] = field(default_factory=dict)
+    ms_per_unit: float
+    statements_per_unit: float
+    commits_per_unit: float | None
+    extra: dict[str, str] = field(default_factory=dict)
+    per_run_ms: list[float] = field(default_factory=list)
 
-    @property
-    def ops_per_unit(self) -> float:
-        return sum(self.operations.values()) / self.units
 
-    @property
-    def ms_per_unit(self) -> float:
-        return self.seconds * 1000 / self.units
+def _measurement(
+    workload: str, units: int, unit: str, seconds: float, window: Window, counted_units: int
+) -> Measurement:
+    return Measurement(
+        workload,
+        units,
+        unit,
+        seconds * 1000 / units,
+        window.statements / counted_units,
+        None if window.commits is None else window.commits / counted_units,
+    )
 
 
 @create_workflow("bench-steps").handler
@@ -106,103 +90,168 @@ WORKFLOWS = {
 NOW = 1_800_000_000_000
 
 
-async def _runtime(factory: StoreFactory) -> tuple[Any, CountingStore]:
-    counting = CountingStore(await factory())
-    runtime = define_workflow_runtime(store=counting, workflows=WORKFLOWS)  # type: ignore[arg-type]
-    return runtime, counting
+async def _runtime(window: Window, **options: Any) -> Any:
+    """A fresh runtime over a store object opened in ``window``."""
+    return define_workflow_runtime(store=await window.store(), workflows=WORKFLOWS, **options)  # type: ignore[arg-type]
 
 
-async def w1(factory: StoreFactory, steps: int = 1_000) -> Measurement:
-    runtime, counting = await _runtime(factory)
-    start = time.perf_counter()
-    result = await runtime.start_run(
-        workflow_id="bench-steps",
-        run_id="w1",
-        input={"steps": steps},
-        now=NOW,
-        include_events=False,
-    )
-    seconds = time.perf_counter() - start
-    assert result.kind == "completed", result
-    await runtime.close()
-    return Measurement("W1", steps, "step", seconds, counting.counts)
-
-
-async def w2(factory: StoreFactory, runs: int = 1_000, drivers: int = 1) -> Measurement:
-    runtime, counting = await _runtime(factory)
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(runs):
-        queue.put_nowait(i)
-
-    async def driver() -> None:
-        while not queue.empty():
-            i = queue.get_nowait()
+async def w1(
+    target: Target,
+    steps: int = 1_000,
+    repeats: int = 3,
+    between: Callable[[], Awaitable[None]] | None = None,
+) -> Measurement:
+    """``repeats`` runs, each in its own window; ``between`` runs before, between and after."""
+    await target.reset()
+    times: list[float] = []
+    statements = commits = 0
+    counted_commits = True
+    for k in range(repeats):
+        if between is not None:
+            await between()
+        async with target.window() as window:
+            runtime = await _runtime(window)
+            start = time.perf_counter()
             result = await runtime.start_run(
-                workflow_id="bench-three", run_id=f"w2-{drivers}-{i}", now=NOW, include_events=False
+                workflow_id="bench-steps",
+                run_id=f"w1-{k}",
+                input={"steps": steps},
+                now=NOW,
+                include_events=False,
             )
+            times.append((time.perf_counter() - start) * 1000 / steps)
             assert result.kind == "completed", result
-
-    start = time.perf_counter()
-    await asyncio.gather(*(driver() for _ in range(drivers)))
-    seconds = time.perf_counter() - start
-    await runtime.close()
-    m = Measurement(f"W2x{drivers}", runs, "run", seconds, counting.counts)
-    m.extra["runs_per_s"] = runs / seconds
+            await runtime.close()
+        statements += window.statements
+        if window.commits is None:
+            counted_commits = False
+        else:
+            commits += window.commits
+    if between is not None:
+        await between()
+    units = steps * repeats
+    m = Measurement(
+        "W1",
+        steps,
+        "step",
+        statistics.median(times),
+        statements / units,
+        commits / units if counted_commits else None,
+        per_run_ms=times,
+    )
+    if repeats > 1:
+        m.extra["runs"] = f"median of {repeats}"
     return m
 
 
-async def w3(factory: StoreFactory, runs: int = 5_000, sweep_limit: int = 500) -> Measurement:
-    runtime, counting = await _runtime(factory)
+async def w2(target: Target, runs: int = 1_000, drivers: int = 1) -> Measurement:
+    await target.reset()
+    queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(runs):
-        result = await runtime.start_run(
-            workflow_id="bench-sleep", run_id=f"w3-{i}", now=NOW, include_events=False
-        )
-        assert result.kind == "paused", result
-    counting.counts.clear()
-    tracemalloc.start()
-    start = time.perf_counter()
+        queue.put_nowait(i)
+    async with target.window() as window:
+        runtime = await _runtime(window)
+
+        async def driver() -> None:
+            while not queue.empty():
+                i = queue.get_nowait()
+                result = await runtime.start_run(
+                    workflow_id="bench-three", run_id=f"w2-{i}", now=NOW, include_events=False
+                )
+                assert result.kind == "completed", result
+
+        start = time.perf_counter()
+        await asyncio.gather(*(driver() for _ in range(drivers)))
+        seconds = time.perf_counter() - start
+        await runtime.close()
+    m = _measurement(f"W2x{drivers}", runs, "run", seconds, window, runs)
+    m.extra["runs/s"] = f"{runs / seconds:.0f}"
+    return m
+
+
+async def _start_sleepers(target: Target, runs: int) -> None:
+    """Fresh data holding ``runs`` runs asleep until NOW + 1000 (not measured)."""
+    await target.reset()
+    async with target.window() as window:
+        runtime = await _runtime(window)
+        for i in range(runs):
+            result = await runtime.start_run(
+                workflow_id="bench-sleep", run_id=f"w3-{i}", now=NOW, include_events=False
+            )
+            assert result.kind == "paused", result
+        await runtime.close()
+
+
+async def _sweep_all(runtime: Any, runs: int, limit: int, after_batch: Any = None) -> int:
     resumed = 0
-    peaks = []
     while resumed < runs:
-        swept = await runtime.sweep(now=NOW + 1_000, limit=sweep_limit, include_events=False)
+        swept = await runtime.sweep(now=NOW + 1_000, limit=limit, include_events=False)
         done = sum(swept.summary.timers.values())
         if done == 0:
             break
         resumed += done
-        peaks.append(tracemalloc.get_traced_memory()[0])
-    seconds = time.perf_counter() - start
-    tracemalloc.stop()
-    await runtime.close()
-    m = Measurement("W3", runs, "timer", seconds, counting.counts)
-    m.extra["timers_per_s"] = resumed / seconds
-    m.extra["resumed"] = resumed
-    if len(peaks) >= 2:
-        m.extra["memory_first_mib"] = peaks[0] / 2**20
-        m.extra["memory_last_mib"] = peaks[-1] / 2**20
+        if after_batch is not None:
+            after_batch()
+    return resumed
+
+
+async def w3(
+    target: Target, runs: int = 5_000, sweep_limit: int = 500, **options: Any
+) -> Measurement:
+    # Timed pass: the sleeping runs were started by another runtime (another process, in
+    # production), so the sweeping runtime has nothing of them in memory.
+    await _start_sleepers(target, runs)
+    async with target.window() as window:
+        runtime = await _runtime(window, **options)
+        start = time.perf_counter()
+        resumed = await _sweep_all(runtime, runs, sweep_limit)
+        seconds = time.perf_counter() - start
+        await runtime.close()
+    assert resumed == runs, (resumed, runs)
+    m = _measurement("W3", runs, "timer", seconds, window, runs)
+    m.extra["timers/s"] = f"{runs / seconds:.0f}"
+
+    # Memory pass, not timed: the Python heap after each sweep batch, under tracemalloc.
+    await _start_sleepers(target, runs)
+    async with target.window() as window:
+        runtime = await _runtime(window, **options)
+        heap: list[int] = []
+        tracemalloc.start()
+        try:
+            await _sweep_all(
+                runtime, runs, sweep_limit, lambda: heap.append(tracemalloc.get_traced_memory()[0])
+            )
+        finally:
+            tracemalloc.stop()
+        await runtime.close()
+    if len(heap) >= 2:
+        m.extra["heap MiB first/last batch"] = f"{heap[0] / 2**20:.1f}/{heap[-1] / 2**20:.1f}"
     return m
 
 
-async def w4(factory: StoreFactory, waits: int) -> Measurement:
-    runtime, counting = await _runtime(factory)
+async def w4(target: Target, waits: int) -> Measurement:
+    await target.reset()
     run_id = f"w4-{waits}"
-    start = time.perf_counter()
-    result = await runtime.start_run(
-        workflow_id="bench-waits",
-        run_id=run_id,
-        input={"waits": waits},
-        now=NOW,
-        include_events=False,
-    )
-    for i in range(waits):
-        result = await runtime.deliver_signal(
+    async with target.window() as window:
+        runtime = await _runtime(window)
+        start = time.perf_counter()
+        result = await runtime.start_run(
+            workflow_id="bench-waits",
             run_id=run_id,
-            signal_id=f"sig-{i}",
-            name="tick",
-            payload=1,
-            now=NOW + i,
+            input={"waits": waits},
+            now=NOW,
             include_events=False,
         )
-    seconds = time.perf_counter() - start
-    assert result.kind == "completed", result
-    await runtime.close()
-    return Measurement(f"W4 N={waits}", waits, "resume", seconds, counting.counts)
+        for i in range(waits):
+            result = await runtime.deliver_signal(
+                run_id=run_id,
+                signal_id=f"sig-{i}",
+                name="tick",
+                payload=1,
+                now=NOW + i,
+                include_events=False,
+            )
+        seconds = time.perf_counter() - start
+        assert result.kind == "completed", result
+        await runtime.close()
+    return _measurement(f"W4 N={waits}", waits, "resume", seconds, window, waits)
