@@ -17,6 +17,7 @@ from tanstack_workflow.core import (
     WorkflowDefinition,
     WorkflowEvent,
     WorkflowOutcome,
+    WorkflowPaused,
     create_workflow,
     drive_workflow,
     resume_workflow,
@@ -154,7 +155,8 @@ async def test_a_recreated_run_never_matches() -> None:
     store = InMemoryRunStore()
     outcome = await start(counter_workflow(Trace()), store)
     parked = outcome.suspended
-    assert parked is not None and outcome.run is not None
+    assert parked is not None
+    assert outcome.run is not None
     assert parked.matches(next_index=outcome.next_index, created_at=outcome.run.created_at)
     assert not parked.matches(next_index=outcome.next_index, created_at=outcome.run.created_at + 1)
 
@@ -171,7 +173,8 @@ async def test_discard_unwinds_the_handler_and_writes_nothing() -> None:
     assert trace.cleanups == 1
     assert len(await store.get_events("r")) == before
     state = await store.get_run_state("r")
-    assert state is not None and state.status == "paused"
+    assert state is not None
+    assert state.status == "paused"
 
 
 async def test_a_refused_payload_leaves_the_handler_parked() -> None:
@@ -276,9 +279,10 @@ async def test_a_primitive_called_while_parked_taints_the_suspension() -> None:
     store = InMemoryRunStore()
     outcome = await start(wf, store)
     parked = outcome.suspended
-    assert parked is not None and outcome.run is not None
+    assert parked is not None
+    assert outcome.run is not None
     release.set()
-    with pytest.raises(BaseException):  # noqa: B017 - the stray step is refused (paused)
+    with pytest.raises(WorkflowPaused):  # the stray step is refused: the run is paused
         await background[0]
     assert not parked.matches(next_index=outcome.next_index, created_at=outcome.run.created_at)
     parked.discard()

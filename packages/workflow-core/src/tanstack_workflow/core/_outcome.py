@@ -10,10 +10,11 @@ from ._definition import WorkflowDefinition
 from ._errors import WorkflowCancelled, WorkflowError, WorkflowPaused, WorkflowValidationError
 from ._events import RunErrored, RunFinished, WorkflowEvent
 from ._middleware import run_with_middleware
-from ._replay import DeliveryRejected, Emit, Replayer, RunSuperseded
+from ._replay import Emit, Replayer
 from ._run_state import RunState, SerializedError
 from ._serialize import serialize_error, validate_value
 from ._time import Clock
+from ._writes import DeliveryRejected, RunSuperseded
 
 if TYPE_CHECKING:
     from ._session import SuspendedWorkflow
@@ -113,7 +114,6 @@ async def run_handler(
     replayer: Replayer,
 ) -> WorkflowOutcome:
     """Run the handler (through its middleware) and settle how the invocation ended."""
-    run_id = replayer.run_id
     error: BaseException | None = None
     output_json: Any = None
     try:
@@ -146,6 +146,18 @@ async def run_handler(
         return paused_outcome(replayer)
     if replayer.fatal is not None:
         error = replayer.fatal
+    try:
+        return await _end(replayer, error, output_json)
+    except DeliveryRejected as rejected:  # the end carried a delivery that lost its race
+        replayer.closed = True
+        return rejected_outcome(replayer, rejected)
+
+
+async def _end(
+    replayer: Replayer, error: BaseException | None, output_json: Any
+) -> WorkflowOutcome:
+    """Write the run's terminal event (finished, errored or cancelled)."""
+    run_id = replayer.run_id
     clock = replayer.clock
     if error is None and not replayer.cancellation.is_cancelled:
         finished = run_state_update(

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ._errors import WorkflowPaused
 
 if TYPE_CHECKING:
-    from ._replay import DeliveryRejected
+    from ._writes import DeliveryRejected
 
 
 @dataclass(frozen=True)

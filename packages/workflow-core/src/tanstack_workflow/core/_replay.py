@@ -15,7 +15,7 @@ import uuid as uuid_lib
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeGuard, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ._attempts import run_attempts
 from ._context import ApprovalResult, CancellationSignal, RuntimeBudget
@@ -26,8 +26,6 @@ from ._errors import (
     StepFailedError,
     WaitTimeoutError,
     WorkflowCancelled,
-    WorkflowError,
-    WorkflowInterrupt,
     WorkflowPaused,
     WorkflowValidationError,
 )
@@ -56,7 +54,7 @@ from ._run_state import (
     WaitingFor,
     WorkflowMetadata,
 )
-from ._run_store import RunStore, TransitionRunStore
+from ._run_store import RunStore
 from ._serialize import (
     from_json_value,
     return_adapter,
@@ -67,6 +65,12 @@ from ._serialize import (
 from ._state_diff import diff_state
 from ._telemetry import Telemetry, run_attributes
 from ._time import Clock, duration_to_ms, instant_to_ms
+from ._writes import (
+    DeliveryOutcome,
+    DeliveryRejected,
+    LogWriter,
+    PendingResolution,
+)
 
 TIMER_SIGNAL = "__timer"
 AUTO_YIELD_PREFIX = "__runtime-yield-"
@@ -83,27 +87,6 @@ class SignalDelivery:
     payload: Any = None
     step_id: str | None = None
     meta: WorkflowMetadata | None = None
-
-
-class DeliveryOutcome(WorkflowError):
-    """Internal: a delivery met the wait it targeted and was not applied."""
-
-    def __init__(self, kind: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.code = code
-
-
-class DeliveryRejected(WorkflowPaused):
-    """Internal: unwinds the handler when a delivery is rejected or lost at its wait."""
-
-    def __init__(self, outcome: DeliveryOutcome) -> None:
-        super().__init__()
-        self.outcome = outcome
-
-
-class RunSuperseded(WorkflowInterrupt):
-    """Internal: another writer appended to this run's log; stop driving it."""
 
 
 _P = ParamSpec("_P")
@@ -127,7 +110,7 @@ def _primitive(
     return tracked
 
 
-class Replayer:
+class Replayer(LogWriter):
     """Engine state shared by every primitive call of one run's handler."""
 
     def __init__(
@@ -177,6 +160,7 @@ class Replayer:
         self.store_failure: Exception | None = None
         self.appended = 0
         self.parking = Parking()
+        self.pending: PendingResolution | None = None
 
     def detach(self) -> None:
         """Drop the handler's state hook once it ended (it closes a reference cycle
@@ -212,9 +196,6 @@ class Replayer:
         self.appended = 0
 
     # -- bookkeeping -------------------------------------------------------
-
-    def emit(self, event: WorkflowEvent) -> None:
-        self._emit(event)
 
     def _check_live(self) -> None:
         if self.cancellation.is_cancelled:
@@ -279,41 +260,6 @@ class Replayer:
         self._check_live()
         self.flush_state()
 
-    async def append(self, events: Sequence[WorkflowEvent], state: RunState | None = None) -> None:
-        """Append ``events`` at the next index (and store ``state``) with CAS."""
-        async with self._lock:
-            if self.closed:
-                raise WorkflowPaused()
-            index = self.next_index
-            try:
-                if state is not None and _commits_transitions(self.store):
-                    await self.store.commit_transition(self.run_id, index, events, state)
-                else:
-                    for offset, event in enumerate(events):
-                        await self.store.append_event(self.run_id, index + offset, event)
-                    if state is not None:
-                        await self.store.set_run_state(self.run_id, state)
-            except LogConflictError as conflict:
-                self.conflict = conflict
-                self.closed = True
-                raise RunSuperseded() from conflict
-            except WorkflowValidationError:
-                raise  # the store refused the value: deterministic, the workflow sees it
-            except Exception as failure:
-                # A store outage is not the workflow's error: stop driving without writing
-                # a terminal event, so a later invocation replays from the last checkpoint.
-                self.store_failure = failure
-                self.closed = True
-                raise RunSuperseded() from failure
-            self.next_index = index + len(events)
-            self.appended += len(events)
-            if state is not None:
-                self.run_state = state
-            for event in events:
-                self.history.add(event)
-        for event in events:
-            self.emit(event)
-
     async def _pause(
         self, events: Sequence[WorkflowEvent], waiting: SignalAwaitable | ApprovalAwaitable
     ) -> None:
@@ -343,7 +289,7 @@ class Replayer:
                 "updated_at": self.clock(),
             }
         )
-        if events:
+        if events or self.pending is not None:
             await self.append(events, state)
         elif self.run_state.status != "paused" or self.run_state.awaiting != [waiting]:
             async with self._lock:
@@ -398,6 +344,7 @@ class Replayer:
             assert isinstance(event, StepFinished)
             return from_json_value(event.result, adapter, what)
         await self._yield_if_needed()
+        await self.flush_resolution()  # no step runs on a resolution the log lacks
         policy = coerce_retry(retry) if retry is not None else self.default_retry
         self.emit(StepStarted(ts=self.clock(), step_id=op_id, meta=meta))
         attributes = {
@@ -611,36 +558,8 @@ class Replayer:
     async def _apply(
         self, events: list[WorkflowEvent], lost_code: str, *, signal_id: str | None = None
     ) -> None:
-        """Append a delivery's resolution, classifying a lost CAS race."""
-        index = self.next_index
-        try:
-            await self.append(events, self.running_state())
-        except WorkflowValidationError as exc:
-            # The store refused the resolution (an oversized payload, a NUL character):
-            # bad input from outside must leave the run as it was, not fail it.
-            code = lost_code.replace("_lost", "_rejected")
-            raise DeliveryRejected(DeliveryOutcome("rejected", code, str(exc))) from exc
-        except RunSuperseded:
-            if self.store_failure is not None:
-                raise
-            self.conflict = None
-            winner = await self.store.get_events(self.run_id, index)
-            resolved = next(
-                (e for e in winner if isinstance(e, SignalResolved | ApprovalResolved)), None
-            )
-            if (
-                isinstance(resolved, SignalResolved)
-                and signal_id is not None
-                and resolved.signal_id == signal_id
-            ):
-                raise DeliveryRejected(
-                    DeliveryOutcome("duplicate", "duplicate", "signal already delivered")
-                ) from None
-            raise DeliveryRejected(
-                DeliveryOutcome(
-                    "lost", lost_code, "delivery lost: another writer resolved this wait first"
-                )
-            ) from None
+        """Apply a delivery's resolution; it is written with the run's next write."""
+        self.defer_resolution(events, lost_code, self.running_state(), signal_id)
 
     @_primitive
     async def approve(
@@ -746,17 +665,6 @@ class Replayer:
 
 
 _NOTHING: Any = object()
-_TRANSITIONS: dict[type, bool] = {}
-
-
-def _commits_transitions(store: RunStore) -> TypeGuard[TransitionRunStore]:
-    """``isinstance(store, TransitionRunStore)``, memoized per type: a runtime protocol
-    check inspects every attribute and costs more than an in-memory append."""
-    kind = type(store)
-    known = _TRANSITIONS.get(kind)
-    if known is None:
-        known = _TRANSITIONS[kind] = isinstance(store, TransitionRunStore)
-    return known
 
 
 def _no_state() -> Any:
