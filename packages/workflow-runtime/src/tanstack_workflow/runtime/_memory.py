@@ -299,7 +299,7 @@ class InMemoryWorkflowExecutionStore:
         self._put(run, wake_at=wake_at, wake_kind=wake_kind, wake_step_id=step_id, updated_at=now)
 
     async def claim_due_timers(
-        self, *, now: int, limit: int, lease_owner: str, lease_ms: int
+        self, *, now: int, limit: int, lease_owner: str, lease_ms: int, with_events: bool = False
     ) -> list[TimerWakeup]:
         check_limit(limit, "limit")
         due = sorted(
@@ -316,7 +316,7 @@ class InMemoryWorkflowExecutionStore:
         wakeups = []
         for run in due:
             assert run.wake_at is not None
-            self._put(run, lease_owner=lease_owner, lease_expires_at=now + lease_ms)
+            leased = self._put(run, lease_owner=lease_owner, lease_expires_at=now + lease_ms)
             wakeups.append(
                 TimerWakeup(
                     run_id=run.run_id,
@@ -328,6 +328,8 @@ class InMemoryWorkflowExecutionStore:
                     signal_id=timer_signal_id(run.run_id, run.wake_step_id, run.wake_at),
                     lease_owner=lease_owner,
                     lease_expires_at=now + lease_ms,
+                    run=leased if with_events else None,
+                    events=list(self._logs.get(run.run_id, [])) if with_events else None,
                 )
             )
         return wakeups

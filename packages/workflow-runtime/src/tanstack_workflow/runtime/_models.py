@@ -161,6 +161,10 @@ class TimerWakeup(WireModel):
     signal_id: str
     lease_owner: str
     lease_expires_at: int
+    run: WorkflowExecution | None = None
+    """The leased run, filled by ``claim_due_timers(with_events=True)``."""
+    events: list[StoredWorkflowEvent] | None = None
+    """Its whole log, filled by ``claim_due_timers(with_events=True)``."""
 
 
 class DeliveryResult(WireModel):

@@ -176,9 +176,13 @@ class WorkflowExecutionStore(Protocol):
         ...
 
     async def claim_due_timers(
-        self, *, now: int, limit: int, lease_owner: str, lease_ms: int
+        self, *, now: int, limit: int, lease_owner: str, lease_ms: int, with_events: bool = False
     ) -> list[TimerWakeup]:
-        """Lease up to ``limit`` paused runs whose timer is due, earliest first."""
+        """Lease up to ``limit`` paused runs whose timer is due, earliest first.
+
+        With ``with_events`` each wakeup also carries the leased ``run`` and its whole
+        log (``events``), so resuming needs no further read per run.
+        """
         ...
 
     # -- deliveries ------------------------------------------------------------------

@@ -228,13 +228,19 @@ async def _recover_batch(
 
 async def _timer_batch(self: WorkflowRuntime, opts: DriveOptions, batch: int, phase: _Phase) -> int:
     wakeups = await self.store.claim_due_timers(
-        now=opts.clock(), limit=batch, lease_owner=opts.lease_owner, lease_ms=opts.lease_ms
+        now=opts.clock(),
+        limit=batch,
+        lease_owner=opts.lease_owner,
+        lease_ms=opts.lease_ms,
+        with_events=True,  # the claim brings each run and its log: no read per timer
     )
 
     async def drive(wakeup: TimerWakeup) -> WorkflowRunResult:
         run: WorkflowExecution | None
         events: list[StoredWorkflowEvent] | None = None
-        if wakeup.run_id in self.suspended:  # parked here: the run row is enough
+        if wakeup.run is not None:
+            run, events = wakeup.run, wakeup.events
+        elif wakeup.run_id in self.suspended:  # parked here: the run row is enough
             run = await self.store.load_run(wakeup.run_id)
         else:
             loaded = await self.store.load_execution(wakeup.run_id)

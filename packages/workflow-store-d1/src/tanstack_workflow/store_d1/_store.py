@@ -358,7 +358,7 @@ class CloudflareD1WorkflowStore(D1CoordinationMixin):
         await self._update_run(run_id, values)
 
     async def claim_due_timers(
-        self, *, now: int, limit: int, lease_owner: str, lease_ms: int
+        self, *, now: int, limit: int, lease_owner: str, lease_ms: int, with_events: bool = False
     ) -> list[TimerWakeup]:
         """Lease up to ``limit`` paused runs whose timer is due, earliest first."""
         check_limit(limit, "limit")
@@ -381,6 +381,23 @@ class CloudflareD1WorkflowStore(D1CoordinationMixin):
             now,
         )
         rows.sort(key=lambda r: (r["wake_at"], r["run_id"]))
+        loaded: dict[str, LoadedExecution] = {}
+        if with_events and rows:  # every claimed run and its log in one more batch
+            results = await self._batch(
+                [
+                    statement
+                    for r in rows
+                    for statement in (
+                        self._select_run(r["run_id"]),
+                        self._select_events(r["run_id"]),
+                    )
+                ]
+            )
+            for run_result, events_result in zip(results[::2], results[1::2], strict=True):
+                if run_result.results:
+                    run = run_from_row(run_result.results[0])
+                    events = [event_from_row(row) for row in events_result.results]
+                    loaded[run.run_id] = LoadedExecution(run=run, events=events)
         return [
             TimerWakeup(
                 run_id=r["run_id"],
@@ -392,6 +409,8 @@ class CloudflareD1WorkflowStore(D1CoordinationMixin):
                 signal_id=timer_signal_id(r["run_id"], r["wake_step_id"], r["wake_at"]),
                 lease_owner=lease_owner,
                 lease_expires_at=expires,
+                run=loaded[r["run_id"]].run if r["run_id"] in loaded else None,
+                events=loaded[r["run_id"]].events if r["run_id"] in loaded else None,
             )
             for r in rows
         ]

@@ -178,6 +178,13 @@ CLAIM_DUE_TIMERS = _CLAIM_BATCH.format(
     columns="r.run_id, r.workflow_id, r.workflow_version, r.wake_at, r.wake_kind, r.wake_step_id",
 )
 
+CLAIM_DUE_TIMERS_WITH_EVENTS = _CLAIM_BATCH.format(
+    where="r.status = 'paused' AND r.wake_at IS NOT NULL AND r.wake_at <= %(now)s::bigint",
+    lease_free=LEASE_FREE,
+    order="r.wake_at, r.run_id",
+    columns=f"{R}, {EVENTS_OF_R} AS events",
+)
+
 SCHEDULE_TIMER = """
 UPDATE {runs} AS r SET wake_at = %(wake_at)s::bigint, wake_kind = %(wake_kind)s::text,
     wake_step_id = %(wake_step_id)s::text, updated_at = %(now)s::bigint
@@ -403,6 +410,7 @@ class Statements:
     release: str
     claim_stale_runs: str
     claim_due_timers: str
+    claim_due_timers_with_events: str
     schedule_timer: str
     deliver_signal: str
     deliver_approval: str
@@ -444,6 +452,7 @@ class Statements:
             release=fill(RELEASE),
             claim_stale_runs=fill(CLAIM_STALE_RUNS),
             claim_due_timers=fill(CLAIM_DUE_TIMERS),
+            claim_due_timers_with_events=fill(CLAIM_DUE_TIMERS_WITH_EVENTS),
             schedule_timer=fill(SCHEDULE_TIMER),
             deliver_signal=fill(DELIVER_SIGNAL),
             deliver_approval=fill(DELIVER_APPROVAL),

@@ -324,12 +324,15 @@ class PostgresWorkflowExecutionStore(ScheduleAndQueryMethods):
             raise RunNotFoundError(run_id)
 
     async def claim_due_timers(
-        self, *, now: int, limit: int, lease_owner: str, lease_ms: int
+        self, *, now: int, limit: int, lease_owner: str, lease_ms: int, with_events: bool = False
     ) -> list[TimerWakeup]:
         params = self._claim_params(now, limit, lease_owner, lease_ms)
         if limit == 0:
             return []
-        rows = await self._fetch(self._sql.claim_due_timers, **params)
+        if with_events:  # the leased rows and their logs, still one statement
+            rows = await self._fetch(self._sql.claim_due_timers_with_events, **params, from_index=0)
+        else:
+            rows = await self._fetch(self._sql.claim_due_timers, **params)
         rows.sort(key=lambda row: (row["wake_at"], row["run_id"]))
         return [
             TimerWakeup(
@@ -342,6 +345,8 @@ class PostgresWorkflowExecutionStore(ScheduleAndQueryMethods):
                 signal_id=timer_signal_id(row["run_id"], row["wake_step_id"], row["wake_at"]),
                 lease_owner=lease_owner,
                 lease_expires_at=params["lease_expires_at"],
+                run=run_from_row(row) if with_events else None,
+                events=events_from_text(row["events"]) if with_events else None,
             )
             for row in rows
         ]

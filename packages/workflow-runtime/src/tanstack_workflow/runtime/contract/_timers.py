@@ -71,6 +71,29 @@ class TimerContract(StoreFixtures):
         assert (run.lease_owner, run.lease_expires_at) == ("sweeper", T0 + 1_000 + LEASE_MS)
         assert (run.status, run.wake_at) == ("paused", T0 + 1_000)
 
+    async def test_a_due_timer_can_bring_its_run_and_log(
+        self, store: WorkflowExecutionStore
+    ) -> None:
+        await _sleeping(store, "run-1", T0 + 1_000)
+        await _sleeping(store, "run-2", T0 + 2_000)
+        wakeups = await store.claim_due_timers(
+            now=T0 + 2_000, limit=10, lease_owner="sweeper", lease_ms=LEASE_MS, with_events=True
+        )
+        assert [w.run_id for w in wakeups] == ["run-1", "run-2"]
+        for wakeup in wakeups:
+            stored = await must_load(store, wakeup.run_id)
+            assert wakeup.run == stored  # the leased row, as load_run now reports it
+            assert (stored.lease_owner, stored.lease_expires_at) == (
+                "sweeper",
+                T0 + 2_000 + LEASE_MS,
+            )
+            assert wakeup.events == await store.read_events(wakeup.run_id)
+            assert [e.event_type for e in wakeup.events or ()] == ["STEP_FINISHED"]
+        plain = await store.claim_due_timers(
+            now=T0 + 2_000 + LEASE_MS, limit=10, lease_owner="other", lease_ms=LEASE_MS
+        )
+        assert [(w.run, w.events) for w in plain] == [(None, None), (None, None)]
+
     async def test_schedule_timer_arms_a_paused_run(self, store: WorkflowExecutionStore) -> None:
         await create(store, "run-1")
         await store.mark_run_paused(run_id="run-1", awaiting=[signal_wait()], now=T0)
