@@ -74,6 +74,27 @@ async def test_callers_pool_is_borrowed_not_closed(database_url: str, schema: st
 
 
 @pytest.mark.parametrize("autocommit", [True, False])
+async def test_a_failed_statement_leaves_the_pooled_connection_usable(
+    database_url: str, schema: str, autocommit: bool
+) -> None:
+    async with AsyncConnectionPool(
+        database_url, min_size=1, max_size=1, kwargs={"autocommit": autocommit}, open=False
+    ) as pool:
+        store = create_postgres_workflow_store(pool, schema=schema)
+        await _exercise(store, "e")
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            await store._fetch("SELECT 1 / 0")
+        with pytest.raises(LogConflictError):
+            await store.append_events(
+                run_id="e", expected_next_index=0, events=[StepFinished(ts=1, step_id="s")], now=3
+            )
+        await _exercise(store, "e2")  # the same (only) connection, rolled back and idle
+        async with pool.connection() as conn:
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert await _visible_elsewhere(database_url, schema, "e2")
+
+
+@pytest.mark.parametrize("autocommit", [True, False])
 async def test_single_connection_is_serialized(
     database_url: str, schema: str, autocommit: bool
 ) -> None:

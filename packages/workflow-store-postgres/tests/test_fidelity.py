@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from tanstack_workflow.core import SignalAwaitable, SignalAwaited, SignalDelivery, StepFinished
+import psycopg
+
+from tanstack_workflow.core import (
+    RunErrored,
+    SerializedError,
+    SignalAwaitable,
+    SignalAwaited,
+    SignalDelivery,
+    StepFinished,
+)
 from tanstack_workflow.runtime import RunTransition, split_awaiting
 from tanstack_workflow.store_postgres import PostgresWorkflowExecutionStore
 
@@ -65,6 +74,41 @@ async def test_signal_payload_round_trips_exactly(store: PostgresWorkflowExecuti
     assert stored.event.payload == payload  # type: ignore[union-attr]
     assert list(stored.event.payload) == ["z", "a"]  # type: ignore[union-attr]
     assert type(stored.event.payload["z"]) is float  # type: ignore[union-attr]
+
+
+async def test_one_event_and_many_events_store_the_same_columns(
+    store: PostgresWorkflowExecutionStore, database_url: str
+) -> None:
+    """A single event takes its own statement (type and stepId as parameters): the row
+    must be the one the many-events statement writes (read from the event's JSON)."""
+    events = [
+        StepFinished(ts=1, step_id="s", result=1),
+        SignalAwaited(ts=1, step_id="wait", name="go"),
+        RunErrored(ts=1, run_id="r", error=SerializedError(name="E", message="m"), code="c"),
+    ]
+    for run_id in ("one", "many"):
+        await store.create_run(
+            run_id=run_id, workflow_id="w", workflow_version=None, input=None, now=1
+        )
+    for i, event in enumerate(events):
+        await store.append_events(run_id="one", expected_next_index=i, events=[event], now=2)
+    await store.append_events(run_id="many", expected_next_index=0, events=events, now=2)
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cur = await conn.execute(
+            f"SELECT run_id, event_index, event_type, step_id, event::text, created_at,"
+            f" event ->> 'type' = event_type, (event ->> 'stepId') IS NOT DISTINCT FROM step_id"
+            f' FROM "{store.schema}".workflow_events ORDER BY run_id, event_index'
+        )
+        rows = await cur.fetchall()
+    many, one = rows[:3], rows[3:]
+    assert [r[1:] for r in one] == [r[1:] for r in many]
+    assert [r[2:4] for r in one] == [
+        ("STEP_FINISHED", "s"),
+        ("SIGNAL_AWAITED", "wait"),
+        ("RUN_ERRORED", None),
+    ]
+    assert all(r[6] and r[7] for r in rows)
+    assert [e.event for e in await store.read_events("one")] == events
 
 
 async def test_run_ids_sort_like_python_strings(store: PostgresWorkflowExecutionStore) -> None:

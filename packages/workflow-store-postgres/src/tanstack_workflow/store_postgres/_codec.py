@@ -85,6 +85,14 @@ def event_json(event: WorkflowEvent) -> str:
     return check_storable(event.model_dump(by_alias=True, exclude_none=True), f"{event.type} event")
 
 
+def event_columns(event: WorkflowEvent) -> tuple[Any, Any, str]:
+    """``(type, stepId, JSON text)`` of one event: what the statements would read from
+    the JSON (``event ->> 'type'``, ``event ->> 'stepId'``), taken from the same dump."""
+    data = event.model_dump(by_alias=True, exclude_none=True)
+    text_ = check_storable(data, f"{event.type} event")
+    return data.get("type"), data.get("stepId"), text_
+
+
 def transition_params(t: RunTransition, now: int) -> dict[str, Any]:
     """Parameters of ``TRANSITION_SET``: the same field rules as the in-memory store."""
     armed = t.wake_at is not None

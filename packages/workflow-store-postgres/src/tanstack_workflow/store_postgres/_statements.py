@@ -125,6 +125,23 @@ SELECT r.next_index FROM r"""
 APPEND_EVENTS = _APPEND.format(set="updated_at = %(now)s::bigint")
 APPEND_EVENTS_WITH_TRANSITION = _APPEND.format(set=TRANSITION_SET)
 
+# The same for exactly one event, the common case (a step's result): its type and stepId
+# come as parameters, so the server splits no JSON array. Used by every W1 step.
+_APPEND_ONE = """
+WITH r AS (
+    UPDATE {{runs}} AS r SET next_index = r.next_index + 1, {set}
+    WHERE r.run_id = %(run_id)s::text AND r.next_index = %(expected)s::bigint
+    RETURNING r.run_id, r.next_index
+), ins AS (
+    INSERT INTO {{events}} (run_id, event_index, event_type, step_id, event, created_at)
+    SELECT r.run_id, %(expected)s::bigint, %(event_type)s::text, %(step_id)s::text,
+        %(event)s::json, %(now)s::bigint
+    FROM r
+)
+SELECT r.next_index FROM r"""
+APPEND_EVENT = _APPEND_ONE.format(set="updated_at = %(now)s::bigint")
+APPEND_EVENT_WITH_TRANSITION = _APPEND_ONE.format(set=TRANSITION_SET)
+
 NEXT_INDEX = "SELECT r.next_index FROM {runs} r WHERE r.run_id = %(run_id)s::text"
 
 # Blocking (not SKIP LOCKED): the caller names one run and wants the true answer, and every
@@ -404,6 +421,8 @@ class Statements:
     apply_transition: str
     append_events: str
     append_events_with_transition: str
+    append_event: str
+    append_event_with_transition: str
     next_index: str
     claim_run: str
     heartbeat: str
@@ -446,6 +465,8 @@ class Statements:
             apply_transition=fill(APPLY_TRANSITION),
             append_events=fill(APPEND_EVENTS),
             append_events_with_transition=fill(APPEND_EVENTS_WITH_TRANSITION),
+            append_event=fill(APPEND_EVENT),
+            append_event_with_transition=fill(APPEND_EVENT_WITH_TRANSITION),
             next_index=fill(NEXT_INDEX),
             claim_run=fill(CLAIM_RUN),
             heartbeat=fill(HEARTBEAT),

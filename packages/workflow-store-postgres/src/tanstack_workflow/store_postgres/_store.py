@@ -50,6 +50,7 @@ from tanstack_workflow.runtime import (
 from ._base import findable
 from ._codec import (
     bigint,
+    event_columns,
     event_json,
     events_from_text,
     json_text,
@@ -199,15 +200,20 @@ class PostgresWorkflowExecutionStore(ScheduleAndQueryMethods):
     ) -> int:
         if not findable(run_id):
             raise RunNotFoundError(run_id)
+        one = len(events) == 1
         try:
-            texts = [event_json(event) for event in events]
-            params: dict[str, Any] = {
-                "run_id": run_id,
-                "expected": bigint(expected_next_index, "expected_next_index"),
-                "count": len(texts),
-                "events": "[" + ",".join(texts) + "]",
-                "now": bigint(now, "now"),
-            }
+            # Validated in the reference store's order: events, then the integers.
+            if one:
+                event_type, step_id, text_ = event_columns(events[0])
+                params: dict[str, Any] = {"event_type": event_type, "step_id": step_id}
+            else:
+                texts = [event_json(event) for event in events]
+                text_ = "[" + ",".join(texts) + "]"
+                params = {"count": len(texts)}
+            params["run_id"] = run_id
+            params["expected"] = bigint(expected_next_index, "expected_next_index")
+            params["events" if not one else "event"] = text_
+            params["now"] = bigint(now, "now")
             if transition is not None:
                 params.update(transition_params(transition, now))
         except WorkflowValidationError:
@@ -215,11 +221,11 @@ class PostgresWorkflowExecutionStore(ScheduleAndQueryMethods):
             if not await self._exists(run_id):
                 raise RunNotFoundError(run_id) from None
             raise
-        query = (
-            self._sql.append_events
-            if transition is None
-            else self._sql.append_events_with_transition
-        )
+        sql = self._sql
+        if one:
+            query = sql.append_event if transition is None else sql.append_event_with_transition
+        else:
+            query = sql.append_events if transition is None else sql.append_events_with_transition
         rows = await self._fetch(query, **params)
         if rows:
             return int(rows[0]["next_index"])
