@@ -43,7 +43,11 @@ STORES = ("memory", "postgres", "d1-local")
 
 
 async def run_target(
-    target: Target, quick: bool, pgbench_seconds: float, notes: list[str]
+    target: Target,
+    quick: bool,
+    pgbench_seconds: float,
+    notes: list[str],
+    w3_options: dict[str, int] | None = None,
 ) -> list[Measurement]:
     scale = 10 if quick else 1
     server = target.server if isinstance(target, PostgresTarget) else None
@@ -61,7 +65,7 @@ async def run_target(
     results += [
         await w2(target, runs=1_000 // scale, drivers=1),
         await w2(target, runs=1_000 // scale, drivers=8),
-        await w3(target, runs=5_000 // scale, sweep_limit=500 // scale),
+        await w3(target, runs=5_000 // scale, sweep_limit=500 // scale, **(w3_options or {})),
     ]
     for n in (100, 200, 400, 800):
         results.append(await w4(target, waits=n // scale))
@@ -129,6 +133,12 @@ async def main(argv: list[str] | None = None) -> int:
         "--embedded", action="store_true", help="a throwaway Postgres with pg_stat_statements"
     )
     parser.add_argument("--pgbench-seconds", type=float, default=2)
+    parser.add_argument(
+        "--w3-concurrency",
+        type=int,
+        default=None,
+        help="runs one W3 sweep drives at once (default: the runtime's default)",
+    )
     args = parser.parse_args(argv)
     names = [name.strip() for name in args.stores.split(",") if name.strip()]
     unknown = sorted(set(names) - set(STORES))
@@ -161,8 +171,11 @@ async def main(argv: list[str] | None = None) -> int:
                 await server.setup()
                 target = PostgresTarget(server)
             try:
+                w3_options = (
+                    {} if args.w3_concurrency is None else {"concurrency": args.w3_concurrency}
+                )
                 for measurement in await run_target(
-                    target, args.quick, args.pgbench_seconds, notes
+                    target, args.quick, args.pgbench_seconds, notes, w3_options
                 ):
                     rows.append((name, measurement))
                 if args.operations and isinstance(target, PostgresTarget):

@@ -210,6 +210,8 @@ async def w3(
     assert resumed == runs, (resumed, runs)
     m = _measurement("W3", runs, "timer", seconds, window, runs)
     m.extra["timers/s"] = f"{runs / seconds:.0f}"
+    if "concurrency" in options:
+        m.extra["sweep concurrency"] = str(options["concurrency"])
 
     # Memory pass, not timed: the Python heap after each sweep batch, under tracemalloc.
     await _start_sleepers(target, runs)
