@@ -18,7 +18,7 @@ from ._context import (
 from ._definition import WorkflowDefinition
 from ._events import RunErrored, RunFinished, RunStarted, WorkflowEvent
 from ._history import HistoryIndex
-from ._outcome import WorkflowOutcome, report, run_handler, run_state_update
+from ._outcome import WorkflowOutcome, refused_outcome, report, run_handler, run_state_update
 from ._replay import Emit, Replayer, SignalDelivery
 from ._run_state import RunState, SerializedError
 from ._run_store import RunStore
@@ -127,17 +127,7 @@ async def drive_workflow(
             run_state, HistoryIndex(history), signal_delivery, approval, expired_wait_id
         )
         if refusal is not None:
-            kind, code, message = refusal
-            if kind == "duplicate":
-                return WorkflowOutcome(
-                    "duplicate",
-                    run_id,
-                    run=run_state,
-                    code=code,
-                    persisted=False,
-                    next_index=len(history),
-                )
-            return report(sink, clock, run_id, kind, code, message, run=run_state)
+            return refused_outcome(sink, clock, run_state, refusal, len(history))
         workflow = selected
     else:
         input_json = validate_input(workflow, input)

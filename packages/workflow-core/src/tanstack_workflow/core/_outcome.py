@@ -70,6 +70,23 @@ def report(
     return WorkflowOutcome(kind, run_id, run=run, error=error, code=code, persisted=False)
 
 
+def refused_outcome(
+    sink: Emit,
+    clock: Clock,
+    run: RunState,
+    refusal: tuple[OutcomeKind, str, str],
+    next_index: int,
+) -> WorkflowOutcome:
+    """The outcome of a delivery refused before driving (``check_delivery``): a
+    duplicate is silent, anything else is reported to the caller."""
+    kind, code, message = refusal
+    if kind == "duplicate":
+        return WorkflowOutcome(
+            "duplicate", run.run_id, run=run, code=code, persisted=False, next_index=next_index
+        )
+    return report(sink, clock, run.run_id, kind, code, message, run=run)
+
+
 def _error_name(code: str) -> str:
     return "".join(part.capitalize() for part in code.split("_"))
 
@@ -88,23 +105,9 @@ def paused_outcome(replayer: Replayer) -> WorkflowOutcome:
 def rejected_outcome(replayer: Replayer, rejected: DeliveryRejected) -> WorkflowOutcome:
     """The outcome of a delivery its wait refused (or lost to another writer)."""
     result = rejected.outcome
-    if result.kind == "duplicate":  # the same delivery already won: nothing to report
-        return WorkflowOutcome(
-            "duplicate",
-            replayer.run_id,
-            run=replayer.run_state,
-            code=result.code,
-            persisted=False,
-            next_index=replayer.next_index,
-        )
-    return report(
-        replayer.emit,
-        replayer.clock,
-        replayer.run_id,
-        cast(OutcomeKind, result.kind),
-        result.code,
-        str(result),
-        run=replayer.run_state,
+    refusal = (cast(OutcomeKind, result.kind), result.code, str(result))
+    return refused_outcome(
+        replayer.emit, replayer.clock, replayer.run_state, refusal, replayer.next_index
     )
 
 

@@ -25,8 +25,8 @@ from ._events import RunStarted
 from ._outcome import (
     WorkflowOutcome,
     paused_outcome,
+    refused_outcome,
     rejected_outcome,
-    report,
     run_handler,
 )
 from ._parking import Parked
@@ -160,18 +160,7 @@ class SuspendedWorkflow:
             run_state, replayer.history, signal_delivery, approval, expired_wait_id
         )
         if refusal is not None:  # nothing happens to the run: the handler stays parked
-            kind, code, message = refusal
-            if kind == "duplicate":
-                outcome = WorkflowOutcome(
-                    "duplicate",
-                    self.run_id,
-                    run=run_state,
-                    code=code,
-                    persisted=False,
-                    next_index=replayer.next_index,
-                )
-            else:
-                outcome = report(emit, clock, self.run_id, kind, code, message, run=run_state)
+            outcome = refused_outcome(emit, clock, run_state, refusal, replayer.next_index)
             outcome.suspended = self
             return outcome
         replayer.rebind(

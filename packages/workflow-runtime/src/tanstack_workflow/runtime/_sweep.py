@@ -17,7 +17,7 @@ from tanstack_workflow.core import (
 )
 
 from ._driver import DriveOptions, Publisher, WorkflowRunResult, classify, drive_claimed_run
-from ._models import ScheduleBucket, StoredWorkflowEvent, TimerWakeup, WorkflowExecution
+from ._models import ScheduleBucket, TimerWakeup, WorkflowExecution
 from ._validation import check_limit
 
 if TYPE_CHECKING:
@@ -236,15 +236,9 @@ async def _timer_batch(self: WorkflowRuntime, opts: DriveOptions, batch: int, ph
     )
 
     async def drive(wakeup: TimerWakeup) -> WorkflowRunResult:
-        run: WorkflowExecution | None
-        events: list[StoredWorkflowEvent] | None = None
-        if wakeup.run is not None:
-            run, events = wakeup.run, wakeup.events
-        elif wakeup.run_id in self.suspended:  # parked here: the run row is enough
-            run = await self.store.load_run(wakeup.run_id)
-        else:
-            loaded = await self.store.load_execution(wakeup.run_id)
-            run, events = (loaded.run, loaded.events) if loaded is not None else (None, None)
+        # drive_leased reads the log itself if a store left ``events`` unset.
+        run = wakeup.run or await self.store.load_run(wakeup.run_id)
+        events = wakeup.events
         if run is None:
             return WorkflowRunResult("not-found", wakeup.run_id, wakeup.workflow_id)
         if wakeup.wake_kind == "deadline":
